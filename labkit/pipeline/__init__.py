@@ -1,0 +1,1 @@
+"""The DALI -> PyTorch -> Triton pipeline of Lab 07, one module per stage."""

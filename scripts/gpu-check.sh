@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# gpu-check.sh: short, read-only checks of the course on a machine with a real NVIDIA GPU.
+#
+# Usage: scripts/gpu-check.sh [--help] [--out DIR]
+#
+#   --out DIR   where the logs and summary go (default: build/gpu-check)
+#
+# It runs `labkit doctor --mode real`, records read-only nvidia-smi queries, then executes
+# every lab notebook that has a real-hardware path with MODE="real", QUICK=True, and writes
+# DIR/summary.md. It never changes MIG mode, clocks, persistence or any other card setting:
+# a lab step that would is skipped by the notebook in real mode and reported there.
+# Like a diagnostic, it keeps going after a failure and reports everything at the end.
+#
+# Exit codes: 0 every check passed; 1 bad usage; 2 no NVIDIA GPU here; 3 a check failed.
+set -Eeuo pipefail
+
+die() { local code=$1; shift; echo "ERROR: $*" >&2; exit "$code"; }
+usage() { sed -n '2,/^$/s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; }
+
+main() {
+  local out=build/gpu-check py=${VENV:-.venv}/bin/python
+  while (($#)); do
+    case $1 in
+      -h|--help) usage; return 0 ;;
+      --out) [[ $# -ge 2 ]] || die 1 "--out needs a folder"; out=$2; shift ;;
+      *) die 1 "unknown option '$1' (see --help)" ;;
+    esac
+    shift
+  done
+  command -v nvidia-smi >/dev/null \
+    || die 2 "nvidia-smi not found: gpu-check needs a real NVIDIA GPU and driver (use 'make test' here)"
+  [[ -x $py ]] || die 2 "$py not found: run 'make setup' first"
+  mkdir -p "$out"
+  local failed=0 started=$SECONDS
+  {
+    echo "# GPU check ($(date -u +%FT%TZ))"
+    echo
+    echo '## nvidia-smi (read-only queries)'
+    echo '```'
+    echo "+ nvidia-smi -L"; nvidia-smi -L || failed=1
+    echo "+ nvidia-smi --query-gpu=index,name,driver_version,memory.total,mig.mode.current --format=csv"
+    nvidia-smi --query-gpu=index,name,driver_version,memory.total,mig.mode.current --format=csv \
+      || failed=1
+    echo '```'
+    echo
+    echo '## labkit doctor --mode real'
+    echo '```'
+    "$py" -m labkit.cli doctor --mode real || failed=1
+    echo '```'
+    echo
+    echo '## Notebooks with a real-hardware path (MODE="real", QUICK=True)'
+    echo '```'
+    local notebooks
+    notebooks=$("$py" -m labkit.course.notebooks --gpu-check)
+    if [[ -n $notebooks ]]; then
+      # shellcheck disable=SC2086 # one path per word, paths have no spaces
+      "$py" -m labkit.course.notebooks --execute $notebooks --mode real --out "$out" || failed=1
+    fi
+    echo '```'
+    echo
+    echo "took $((SECONDS - started)) s; result: $([[ $failed == 0 ]] && echo PASS || echo FAIL)"
+  } 2>&1 | tee "$out/summary.md"
+  grep -q 'result: PASS' "$out/summary.md" || exit 3
+}
+
+if [[ ${BASH_SOURCE[0]} == "$0" ]]; then
+  main "$@"
+fi

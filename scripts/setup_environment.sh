@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# setup_environment.sh: create .venv and install the course's pinned dependencies.
+#
+# Usage: scripts/setup_environment.sh [--help] [--dry-run] [--python PYTHON]
+#
+#   --python PYTHON  interpreter to build the venv from (default: $PYTHON or python3)
+#   --dry-run        print what would run, change nothing
+#
+# Versions are pinned in pyproject.toml only. Every package comes from the package index:
+# nothing is downloaded from anywhere else. A second run with an unchanged pyproject.toml
+# installs nothing and says so.
+#
+# Exit codes: 0 ready; 1 bad usage; 2 unsupported Python; 3 install failed.
+set -Eeuo pipefail
+
+die() { local code=$1; shift; echo "ERROR: $*" >&2; exit "$code"; }
+run() { echo "+ $*"; [[ ${DRY_RUN:-0} == 1 ]] || "$@"; }
+
+usage() { sed -n '2,/^$/s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; }
+
+main() {
+  local python=${PYTHON:-python3} venv=${VENV:-.venv}
+  while (($#)); do
+    case $1 in
+      -h|--help) usage; return 0 ;;
+      --dry-run) DRY_RUN=1 ;;
+      --python) [[ $# -ge 2 ]] || die 1 "--python needs a value"; python=$2; shift ;;
+      *) die 1 "unknown option '$1' (see --help)" ;;
+    esac
+    shift
+  done
+
+  command -v "$python" >/dev/null || die 2 "'$python' not found: install Python 3.10-3.12"
+  local version
+  version=$("$python" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+  case $version in
+    3.10|3.11|3.12) ;;
+    *) die 2 "Python $version is not supported (3.10-3.12); pass --python python3.11" ;;
+  esac
+
+  local stamp="$venv/.installed"
+  if [[ -f $stamp && $stamp -nt pyproject.toml ]]; then
+    echo "$venv is up to date with pyproject.toml: nothing to do"
+    return 0
+  fi
+  [[ -x $venv/bin/python ]] || run "$python" -m venv "$venv"
+  run "$venv/bin/python" -m pip install --quiet --upgrade pip
+  run "$venv/bin/python" -m pip install --quiet -e ".[dev]" \
+    || die 3 "pip could not install the pinned dependencies (see the messages above)"
+  case $(uname -s)-$(uname -m) in
+    Linux-x86_64) ;;
+    *) echo "NOTE: DALI and the embedded Triton server ship Linux x86_64 wheels only;" \
+            "'labkit doctor' lists what is missing and the README shows the docker-compose way." ;;
+  esac
+  [[ ${DRY_RUN:-0} == 1 ]] || touch "$stamp"
+  echo "ready: $("$venv/bin/python" --version) in $venv"
+}
+
+if [[ ${BASH_SOURCE[0]} == "$0" ]]; then
+  main "$@"
+fi

@@ -1,0 +1,82 @@
+import pytest
+
+from labkit.checks import (
+    CheckFailure,
+    check,
+    check_close,
+    check_equal,
+    check_len,
+    check_raises,
+    check_records,
+    check_type,
+)
+
+
+def test_passing_check_prints_a_tick(capsys):
+    check_equal(2 + 2, 4, "addition")
+    assert capsys.readouterr().out == "\u2713 addition\n"
+
+
+@pytest.mark.parametrize(("call", "expected"), [
+    (lambda: check_equal(3, 4, "sum", "add again"),
+     "\u2717 sum: expected 4, got 3\nHint: add again"),
+    (lambda: check(False, "positive"), "\u2717 positive: the condition does not hold"),
+    (lambda: check_close(1.5, 1.0, "ratio", rel=0.01),
+     "\u2717 ratio: expected 1.0 (within 0.01 relative), got 1.5"),
+    (lambda: check_close("1", 1.0, "ratio"), "\u2717 ratio: expected a number, got a str"),
+    (lambda: check_type({}, list, "records"), "\u2717 records: expected a list, got a dict"),
+    (lambda: check_len([1], 2, "rows"), "\u2717 rows: expected 2 item(s), got 1"),
+    (lambda: check_records([{"a": 1}], [{"a": 2}], "recs"),
+     "\u2717 recs, item 0['a']: expected 2, got 1"),
+    (lambda: check_records([{"b": 1}], [{"a": 1}], "recs"),
+     "\u2717 recs: item 0 has no key 'a' (it has: b)"),
+    (lambda: check_raises(lambda: None, ValueError, "bad input"),
+     "\u2717 bad input: expected ValueError to be raised, but nothing was raised"),
+    (lambda: check_raises(lambda: 1 / 0, ValueError, "bad input"),
+     "\u2717 bad input: expected ValueError to be raised, but ZeroDivisionError: "
+     "division by zero was raised instead"),
+], ids=["equal", "condition", "close", "close-not-number", "type", "length", "record-value",
+        "record-key", "raises-nothing", "raises-other"])
+def test_failures_say_what_expected_got_and_hint(call, expected):
+    with pytest.raises(CheckFailure) as info:
+        call()
+    assert str(info.value) == expected
+    assert isinstance(info.value, AssertionError), "nbgrader scores AssertionError as failed"
+
+
+def test_unanswered_exercise_is_named():
+    def unanswered():
+        raise NotImplementedError()
+    with pytest.raises(CheckFailure, match="not answered yet"):
+        check_raises(unanswered, ValueError, "validation")
+
+
+def test_records_compare_floats_with_tolerance_and_ignore_extra_keys(capsys):
+    check_records([{"x": 0.1 + 0.2, "extra": 1}], [{"x": 0.3}], "floats")
+    assert "floats" in capsys.readouterr().out
+
+
+def test_long_values_are_shortened():
+    with pytest.raises(CheckFailure) as info:
+        check_equal("x" * 500, "y", "long")
+    assert len(str(info.value)) < 300
+
+
+def test_check_call_returns_the_result_or_explains_the_failure():
+    from labkit.checks import check_call
+
+    assert check_call(lambda x: x * 2, 21) == 42
+
+    def unanswered(text):
+        raise NotImplementedError()
+
+    with pytest.raises(CheckFailure, match="not answered yet"):
+        check_call(unanswered, "x", what="parse")
+
+    def buggy(text):
+        return int(text)
+
+    with pytest.raises(CheckFailure) as info:
+        check_call(buggy, "abc", what="buggy('abc') runs", hint="convert numbers only")
+    assert str(info.value).startswith("\u2717 buggy('abc') runs: it raised ValueError: invalid")
+    assert str(info.value).endswith("Hint: convert numbers only")
