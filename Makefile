@@ -52,8 +52,8 @@ nbval: setup ## stored outputs of the cells marked NBVAL_CHECK_OUTPUT
 	echo "nbval: $$nbs"; LABKIT_MODE=sim LABKIT_QUICK=1 $(PYTEST) --nbval-lax \
 	  --nbval-current-env -p no:cacheprovider $$nbs
 
-integration: setup ## real components: JupyterLab, tritonserver, labkit doctor
-	$(PYTEST) tests/integration -m "not gpu"
+integration: setup ## real components (JupyterLab, tritonserver, doctor) and other slow tests
+	$(PYTEST) tests -m "slow and not gpu" --ignore=tests/grader --ignore=tests/notebooks
 
 release: setup ## regenerate labs/ from solutions/ (nbgrader generate_assignment)
 	$(BIN)/labkit course release
