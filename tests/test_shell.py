@@ -1,0 +1,19 @@
+import pytest
+
+from labkit.shell import CommandFailed, run
+
+
+def test_run_prints_the_command_and_its_output(capsys):
+    proc = run("sh -c 'echo out; echo err >&2'")
+    assert proc.stdout == "out\n"
+    assert capsys.readouterr().out == "$ sh -c 'echo out; echo err >&2'\nout\nerr\n"
+
+
+def test_an_expected_failure_is_returned():
+    proc = run(["sh", "-c", "exit 7"], expect=7, show=False)
+    assert proc.returncode == 7
+
+
+def test_an_unexpected_exit_code_raises_with_stderr():
+    with pytest.raises(CommandFailed, match=r"exited with 3, expected 0 or 9:\nboom"):
+        run(["sh", "-c", "echo boom >&2; exit 3"], expect=(0, 9), show=False)
