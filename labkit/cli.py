@@ -7,7 +7,6 @@ non-zero exit code, never as a traceback.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 
 __all__ = ["main", "build_parser"]
@@ -17,29 +16,6 @@ def _doctor(args) -> int:
     from . import doctor
 
     return doctor.main(args.mode, as_json=args.json, triton=not args.no_triton)
-
-
-def _sim_reset(args) -> int:
-    from .sim import reset_node, state_path
-
-    node = reset_node(",".join(args.gpu) if args.gpu else None)
-    print(f"simulated node reset: {node['spec']} ({state_path()})")
-    return 0
-
-
-def _sim_status(args) -> int:
-    from .hw import detect
-
-    env = detect("sim")
-    if args.json:
-        print(json.dumps(env.to_dict(), indent=2))
-    else:
-        print(env.banner())
-        for g in env.gpus:
-            print(f"  GPU {g.index}: {g.name} {g.memory_total_mib} MiB, MIG {g.mig_mode} "
-                  f"(pending {g.mig_pending}), {g.uuid}")
-        print(f"state: {env.source}")
-    return 0
 
 
 def _course(args) -> int:
@@ -90,16 +66,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-triton", action="store_true", help="skip starting tritonserver")
     p.set_defaults(func=_doctor)
 
-    sim = sub.add_parser("sim", help="the simulated GPU node").add_subparsers(
-        dest="sim_command", required=True)
-    p = sim.add_parser("reset", help="boot a fresh simulated node")
-    p.add_argument("--gpu", action="append", metavar="MODEL[:COUNT]",
-                   help="GPUs of the node, e.g. A100-SXM4-40GB:2 (repeatable; "
-                        "default LABKIT_SIM_GPUS or one A100-SXM4-40GB)")
-    p.set_defaults(func=_sim_reset)
-    p = sim.add_parser("status", help="show the simulated node")
-    p.add_argument("--json", action="store_true")
-    p.set_defaults(func=_sim_status)
+    from .sim.cli import register as register_sim
+
+    register_sim(sub)
 
     course = sub.add_parser("course", help="instructor commands (nbgrader)")
     course.add_argument("action", choices=["lint", "release", "check-release", "grade"])

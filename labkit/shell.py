@@ -13,16 +13,31 @@ import subprocess
 from collections.abc import Sequence
 from pathlib import Path
 
-__all__ = ["CommandFailed", "run"]
+__all__ = ["CommandFailed", "Result", "run"]
 
 
 class CommandFailed(RuntimeError):
     """A command exited with a code the lab did not expect."""
 
 
+class Result(subprocess.CompletedProcess):
+    """A finished command; shows nothing when it ends a notebook cell (run() printed it)."""
+
+    def _ipython_display_(self) -> None:
+        pass
+
+
+def _collapse(text: str) -> str:
+    """Repeated identical lines (the simulator's notice, once per call) shown once, counted."""
+    counts: dict[str, int] = {}
+    for line in text.splitlines():
+        counts[line] = counts.get(line, 0) + 1
+    return "".join(f"{line} (x{n})\n" if n > 1 else f"{line}\n" for line, n in counts.items())
+
+
 def run(command: str | Sequence[str], *, expect: int | Sequence[int] = 0,
         cwd: str | Path | None = None, env: dict[str, str] | None = None,
-        timeout: float = 300, show: bool = True) -> subprocess.CompletedProcess:
+        timeout: float = 300, show: bool = True) -> Result:
     """Run ``command`` (a shell-style string or an argv list); print it and its output.
 
     ``expect`` is the exit code (or codes) the lab wants: a failure path is taught by
@@ -30,14 +45,15 @@ def run(command: str | Sequence[str], *, expect: int | Sequence[int] = 0,
     """
     argv = shlex.split(command) if isinstance(command, str) else list(command)
     codes = (expect,) if isinstance(expect, int) else tuple(expect)
-    proc = subprocess.run(argv, cwd=cwd, capture_output=True, text=True, timeout=timeout,
+    done = subprocess.run(argv, cwd=cwd, capture_output=True, text=True, timeout=timeout,
                           env={**os.environ, **(env or {})})
+    proc = Result(done.args, done.returncode, done.stdout, done.stderr)
     if show:
         print("$ " + shlex.join(argv))
         if proc.stdout:
             print(proc.stdout, end="" if proc.stdout.endswith("\n") else "\n")
         if proc.stderr:
-            print(proc.stderr, end="" if proc.stderr.endswith("\n") else "\n")
+            print(_collapse(proc.stderr), end="")
         if proc.returncode:
             print(f"[exit code {proc.returncode}]")
     if proc.returncode not in codes:

@@ -17,3 +17,8 @@ def test_an_expected_failure_is_returned():
 def test_an_unexpected_exit_code_raises_with_stderr():
     with pytest.raises(CommandFailed, match=r"exited with 3, expected 0 or 9:\nboom"):
         run(["sh", "-c", "echo boom >&2; exit 3"], expect=(0, 9), show=False)
+
+
+def test_repeated_stderr_lines_are_shown_once_with_a_count(capsys):
+    run(["sh", "-c", "echo note >&2; echo other >&2; echo note >&2"])
+    assert capsys.readouterr().out.splitlines()[1:] == ["note (x2)", "other"]

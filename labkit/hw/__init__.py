@@ -8,10 +8,37 @@ from __future__ import annotations
 
 import os
 
+from .mig import (
+    ComputeInstance,
+    GpuInstance,
+    GpuMig,
+    MigDevice,
+    MigView,
+    compute_instances,
+    gpu_instances,
+    mig_devices,
+    mig_view,
+)
 from .model import MODES, Environment, Gpu, HardwareError
 from .nvml import nvml_environment
 
-__all__ = ["detect", "resolve_mode", "Environment", "Gpu", "HardwareError", "MODES"]
+__all__ = [
+    "MODES",
+    "ComputeInstance",
+    "Environment",
+    "Gpu",
+    "GpuInstance",
+    "GpuMig",
+    "HardwareError",
+    "MigDevice",
+    "MigView",
+    "compute_instances",
+    "detect",
+    "gpu_instances",
+    "mig_devices",
+    "mig_view",
+    "resolve_mode",
+]
 
 
 def resolve_mode(mode: str | None = None) -> str:

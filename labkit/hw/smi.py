@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from .model import Environment, Gpu, HardwareError
 
@@ -26,6 +26,7 @@ def _na(value):
 
 # field -> (unit shown in header and values, getter)
 QUERY_FIELDS: dict[str, tuple[str, Callable[[Gpu, Environment], object]]] = {
+    "count": ("", lambda g, e: len(e.gpus)),
     "index": ("", lambda g, e: g.index),
     "name": ("", lambda g, e: g.name),
     "uuid": ("", lambda g, e: g.uuid),
@@ -48,8 +49,12 @@ def _parse_format(fmt: str) -> tuple[bool, bool]:
 
 
 def render_query_gpu(env: Environment, fields: list[str], fmt: str = "csv",
-                     index: int | None = None) -> str:
-    """The text ``nvidia-smi --query-gpu=FIELDS --format=FMT [-i INDEX]`` prints."""
+                     index: int | None = None, indices: Sequence[int] | None = None) -> str:
+    """The text ``nvidia-smi --query-gpu=FIELDS --format=FMT [-i INDEX[,INDEX...]]`` prints.
+
+    ``indices`` selects several GPUs in that order (the simulated ``-i 0,1``); ``count`` is
+    the number of GPUs of the node either way.
+    """
     noheader, nounits = _parse_format(fmt)
     unknown = [f for f in fields if f not in QUERY_FIELDS]
     if unknown:
@@ -59,7 +64,10 @@ def render_query_gpu(env: Environment, fields: list[str], fmt: str = "csv",
     if not noheader:
         lines.append(", ".join(f"{f} [{QUERY_FIELDS[f][0]}]" if QUERY_FIELDS[f][0] else f
                                for f in fields))
-    gpus = [g for g in env.gpus if index is None or g.index == index]
+    if indices is not None:
+        gpus = [g for i in indices for g in env.gpus if g.index == i]
+    else:
+        gpus = [g for g in env.gpus if index is None or g.index == index]
     if index is not None and not gpus:
         raise ValueError(f"no GPU with index {index} (the node has "
                          f"{len(env.gpus)} GPU(s))")

@@ -110,6 +110,8 @@ def new_node(spec: str | None = None) -> dict:
             "mig_current": False,
             "mig_pending": False,
             "mig": None,  # labkit.mig placement state once MIG is enabled
+            # simulated processes (labkit sim hold): {"pid", "name", "type", "used_memory_mib",
+            # "gi", "ci"}; gi/ci None for the whole GPU. labkit.sim.node keeps them.
             "processes": [],
         })
     return {"version": STATE_VERSION, "spec": canonical, "driver_version": SIM_DRIVER_VERSION,

@@ -16,7 +16,7 @@
 # 3 no such GPU; 4 GPU not MIG capable; 5 processes are using the GPU; 6 driver too old;
 # 8 nvidia-smi failed; 9 change pending (reboot or GPU reset needed); 10 not confirmed.
 set -Eeuo pipefail
-# shellcheck source=common.sh
+# shellcheck source-path=SCRIPTDIR source=common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 main() {

@@ -24,7 +24,7 @@
 # 6 driver too old; 7 invalid profile or layout does not fit; 8 nvidia-smi failed;
 # 10 not confirmed.
 set -Eeuo pipefail
-# shellcheck source=common.sh
+# shellcheck source-path=SCRIPTDIR source=common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 main() {

@@ -20,7 +20,7 @@
 # 2 helm missing while a cluster is reachable; 7 invalid values; 8 helm or kubectl failed;
 # 10 not confirmed.
 set -Eeuo pipefail
-# shellcheck source=common.sh
+# shellcheck source-path=SCRIPTDIR source=common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 readonly RELEASE=nvdp CHART=nvdp/nvidia-device-plugin

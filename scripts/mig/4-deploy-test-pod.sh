@@ -21,7 +21,7 @@
 # Exit codes: 0 the pod ran (or validated offline); 1 bad usage; 7 invalid manifest;
 # 8 the pod failed or did not finish within $POD_TIMEOUT s.
 set -Eeuo pipefail
-# shellcheck source=common.sh
+# shellcheck source-path=SCRIPTDIR source=common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 POD=""

@@ -62,10 +62,14 @@ confirm() {
 # Sets GPU_NAME and GPU_BUS_ID.
 preflight_gpu() {
   require_tool nvidia-smi "install the NVIDIA driver, or run 'PATH=\"\$(labkit sim bin):\$PATH\"' for the simulated node"
-  local line
-  if ! line=$(gpu_query name,pci.bus_id,driver_version,mig.mode.current 2>&1); then
-    die "$E_NO_GPU" "GPU $GPU_INDEX not found: $line (list the GPUs with: nvidia-smi -L)"
+  local line err
+  err=$(mktemp)
+  if ! line=$(gpu_query name,pci.bus_id,driver_version,mig.mode.current 2>"$err"); then
+    line=$(grep -v '^\[labkit sim\]' "$err" | head -n 3 || true)
+    rm -f "$err"
+    die "$E_NO_GPU" "GPU $GPU_INDEX not found: ${line:-nvidia-smi failed} (list the GPUs with: nvidia-smi -L)"
   fi
+  rm -f "$err"
   IFS=',' read -r GPU_NAME GPU_BUS_ID GPU_DRIVER GPU_MIG <<<"$line"
   GPU_NAME=${GPU_NAME# } GPU_BUS_ID=${GPU_BUS_ID# } GPU_DRIVER=${GPU_DRIVER# } GPU_MIG=${GPU_MIG# }
   if [[ $GPU_MIG == "[N/A]" ]]; then

@@ -21,7 +21,7 @@
 # 3 no such GPU; 4 not MIG capable; 6 driver too old; 7 unknown config or layout does not
 # fit; 8 systemctl failed; 10 not confirmed.
 set -Eeuo pipefail
-# shellcheck source=common.sh
+# shellcheck source-path=SCRIPTDIR source=common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 : "${SYSTEMD_DIR:=/etc/systemd/system}"
@@ -72,6 +72,8 @@ main() {
     shift
   done
 
+  SYSTEMD_DIR=$(realpath -m "$SYSTEMD_DIR")   # the unit must not hold relative paths
+  LABKIT_ETC=$(realpath -m "$LABKIT_ETC")
   if [[ $uninstall == 1 ]]; then
     if [[ ! -e $SYSTEMD_DIR/$UNIT ]]; then
       info "$UNIT is not installed: nothing to do"

@@ -39,3 +39,9 @@ def test_bus_id_and_mig_mode_query():
 def test_bad_queries_are_explained(fields, fmt, message):
     with pytest.raises(ValueError, match=message):
         render_query_gpu(detect("sim"), fields, fmt)
+
+
+def test_count_and_several_indices(monkeypatch):
+    monkeypatch.setenv("LABKIT_SIM_GPUS", "A100-SXM4-40GB:3")
+    text = render_query_gpu(detect("sim"), ["count", "index"], "csv,noheader", indices=[2, 0])
+    assert text == "3, 2\n3, 0\n"

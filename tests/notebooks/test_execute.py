@@ -21,6 +21,7 @@ CELL_TIMEOUT = 300
 # lab -> files (relative to the lab's folder) the notebook must produce
 EXPECTED_OUTPUTS = {
     "00-environment": ["outputs/00-environment/inventory.json"],
+    "02-mig": ["outputs/02-mig/placements.png", "outputs/02-mig/systemd/labkit-mig-layout.service"],
 }
 
 pytestmark = pytest.mark.slow
