@@ -18,6 +18,9 @@
 # Without kubectl or a reachable cluster it validates the manifest offline and prints what
 # it would run, then exits 0.
 #
+# The manifest is checked first: Kubernetes schema, GPU lint (python -m labkit.k8s check),
+# and the MIG resource against the strategy and GPU model.
+#
 # Exit codes: 0 the pod ran (or validated offline); 1 bad usage; 7 invalid manifest;
 # 8 the pod failed or did not finish within $POD_TIMEOUT s.
 set -Eeuo pipefail
@@ -55,6 +58,7 @@ main() {
     model=$(gpu_query name 2>/dev/null || echo A100-SXM4-40GB)
   fi
 
+  check_manifests "$MANIFEST" --model "$model" --strategy "$strategy"
   local asked
   asked=$(labkit_mig pod-resources "$MANIFEST" --strategy "$strategy" --model "$model" 2>&1) \
     || die "$E_LAYOUT" "$asked"

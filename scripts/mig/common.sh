@@ -1,5 +1,6 @@
 # shellcheck shell=bash
-# common.sh: defaults and helpers shared by the Lab 02 MIG scripts. Sourced, never run.
+# common.sh: defaults and helpers of the Lab 02 MIG scripts, on top of scripts/lib.sh.
+# Sourced, never run.
 #
 # Every default can be overridden from the environment, with the names the CLI flags,
 # the manifests and the notebooks use:
@@ -7,55 +8,17 @@
 : "${MIG_STRATEGY:=mixed}"          # --strategy (device plugin: single | mixed)
 : "${DEVICE_PLUGIN_CHART_VERSION:=0.17.0}"
 : "${DEVICE_PLUGIN_NAMESPACE:=nvidia-device-plugin}"
-: "${KUBECTL_TIMEOUT:=5s}"          # how long to wait for a cluster to answer
 : "${POD_TIMEOUT:=120}"             # seconds to wait for the test pod
-REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 : "${MIG_CONFIG_FILE:=$REPO_ROOT/manifests/mig/mig-config.yaml}"
-: "${LABKIT_PYTHON:=$( [[ -x $REPO_ROOT/.venv/bin/python ]] && echo "$REPO_ROOT/.venv/bin/python" || echo python3)}"
-
-# Exit codes shared by every MIG script (each script's --help lists the ones it uses).
-# shellcheck disable=SC2034 # used by the scripts that source this file
-readonly E_USAGE=1 E_NO_TOOL=2 E_NO_GPU=3 E_NOT_MIG=4 E_BUSY=5 E_DRIVER=6 E_LAYOUT=7 \
-         E_FAILED=8 E_PENDING=9 E_DECLINED=10
-
-DRY_RUN=${DRY_RUN:-0}
-ASSUME_YES=${ASSUME_YES:-0}
-
-die() { local code=$1; shift; echo "ERROR: $*" >&2; exit "$code"; }
-hint() { echo "HINT: $*" >&2; }
-info() { echo "$*"; }
-usage() { sed -n '2,/^$/s/^# \{0,1\}//p' "$0"; }
-
-# Echo a command that changes something, then run it (unless --dry-run).
-act() {
-  echo "+ $*"
-  [[ $DRY_RUN == 1 ]] && return 0
-  "$@"
-}
-
-# Echo a read-only command, then run it.
-show() { echo "+ $*" >&2; "$@"; }
 
 labkit_mig() { "$LABKIT_PYTHON" -m labkit.mig.cli "$@"; }
-
-require_tool() {
-  command -v "$1" >/dev/null 2>&1 || die "$E_NO_TOOL" "$1 not found on PATH${2:+: $2}"
-}
 
 # One --query-gpu field of GPU_INDEX, no header, no units.
 gpu_query() {
   nvidia-smi -i "$GPU_INDEX" --query-gpu="$1" --format=csv,noheader,nounits
-}
-
-# Ask before a change unless --yes; refuse when nobody can answer.
-confirm() {
-  [[ $ASSUME_YES == 1 || $DRY_RUN == 1 ]] && return 0
-  if [[ ! -t 0 ]]; then
-    die "$E_DECLINED" "$1: confirmation needed; rerun with --yes"
-  fi
-  local answer
-  read -r -p "$1 [y/N] " answer
-  [[ $answer == [yY]* ]] || die "$E_DECLINED" "declined: nothing changed"
 }
 
 # Preflight for every GPU script: nvidia-smi, the GPU, MIG capability, driver version.
@@ -91,17 +54,4 @@ check_driver() {
 # Processes using GPU_INDEX, one "pid, name" per line (empty when idle).
 gpu_processes() {
   nvidia-smi -i "$GPU_INDEX" --query-compute-apps=pid,process_name --format=csv,noheader
-}
-
-# Fail when a cluster cannot be reached; sets CLUSTER=1 when it can, 0 (offline) otherwise.
-# shellcheck disable=SC2034 # read by the scripts that source this file
-detect_cluster() {
-  CLUSTER=0
-  if ! command -v kubectl >/dev/null 2>&1; then
-    info "kubectl not found: working OFFLINE (validate and print what would be applied)"
-  elif ! kubectl version --request-timeout="$KUBECTL_TIMEOUT" >/dev/null 2>&1; then
-    info "no Kubernetes cluster reachable (kubectl version failed): working OFFLINE"
-  else
-    CLUSTER=1
-  fi
 }

@@ -22,6 +22,11 @@ CELL_TIMEOUT = 300
 EXPECTED_OUTPUTS = {
     "00-environment": ["outputs/00-environment/inventory.json"],
     "02-mig": ["outputs/02-mig/placements.png", "outputs/02-mig/systemd/labkit-mig-layout.service"],
+    "03-gpu-sharing": ["outputs/03-gpu-sharing/contention.json",
+                       "outputs/03-gpu-sharing/noisy_neighbour.png",
+                       "outputs/03-gpu-sharing/summary.json"],
+    "04-kubernetes": ["outputs/04-kubernetes/manifest_check.json",
+                      "outputs/04-kubernetes/pending_pods.json"],
 }
 
 pytestmark = pytest.mark.slow

@@ -1,0 +1,57 @@
+"""Pictures of the contention experiment: the noisy-neighbour effect and its removal.
+
+Lab 03. Latencies in ms on a log axis; every title says when the numbers come from the CPU
+analogue rather than a GPU.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from labkit.sharing.contention import ContentionResult
+
+__all__ = ["plot_noisy_neighbour"]
+
+COLORS = {"alone": "black", "shared": "tab:red", "time-sliced": "tab:red",
+          "memory-fraction": "tab:orange", "partitioned": "tab:green", "mig": "tab:green"}
+
+
+def plot_noisy_neighbour(result: ContentionResult, path: str | Path | None = None,
+                         tenant: str = "tenant-0"):
+    """Left: the tenant's latency CDF alone and under each scheme. Right: p99 ratio per scheme.
+
+    Returns the matplotlib figure; saves a PNG when ``path`` is given.
+    """
+    import matplotlib.pyplot as plt
+
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
+    first = next(iter(result.runs))
+    curves = [("alone", result.alone_latencies_ms[first][tenant])]
+    curves += [(scheme, result.latencies_ms[scheme][tenant]) for scheme in result.runs]
+    for label, values in curves:
+        data = np.sort(np.asarray(values))
+        left.step(data, np.arange(1, data.size + 1) / data.size, where="post", label=label,
+                  color=COLORS.get(label), lw=2.2 if label == "alone" else 1.5,
+                  ls="--" if label == "alone" else "-", zorder=3 if label == "alone" else 2)
+    left.set_xscale("log")
+    left.set_xlabel(f"{tenant} request latency (ms, log scale)")
+    left.set_ylabel("fraction of requests")
+    left.axhline(0.99, color="grey", lw=0.8, ls=":")
+    left.legend()
+    schemes = list(result.runs)
+    ratios = [result.interference(s)[tenant]["p99_ratio"] for s in schemes]
+    bars = right.bar(schemes, ratios, color=[COLORS.get(s, "tab:blue") for s in schemes])
+    right.bar_label(bars, fmt="%.1fx")
+    right.set_ylim(0, max(ratios + [1.0]) * 1.15)
+    right.axhline(1.0, color="grey", lw=0.8)
+    right.set_ylabel(f"{tenant} p99 / p99 alone")
+    noisy = any(p.kind == "noisy" for p in result.participants)
+    kind = "CPU analogue" if result.analogue else "GPU"
+    fig.suptitle(f"{'Noisy neighbour' if noisy else 'Contention'}: {kind}, "
+                 f"{len(result.cores)} core(s), {result.duration_s:g} s per round")
+    fig.tight_layout()
+    if path:
+        fig.savefig(path, dpi=110)
+    return fig
