@@ -11,7 +11,7 @@ PYTEST := $(BIN)/python -m pytest
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 
 .PHONY: help setup lab test lint unit release check-release grader-test notebooks nbval \
-        integration release grade gpu-check clean
+        integration release grade gpu-check bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -60,6 +60,15 @@ release: setup ## regenerate labs/ from solutions/ (nbgrader generate_assignment
 
 grade: setup ## autograde submitted/<student>/<lab>/, feedback HTML, grades CSV
 	$(BIN)/labkit course grade
+
+bench: setup ## speed targets -> build/bench/ (make bench [storage] [network] [pipeline] [QUICK=1])
+	$(BIN)/python -m labkit.bench $(filter storage network pipeline course,$(MAKECMDGOALS)) \
+	  $(if $(QUICK),--quick)
+
+# `make bench storage network`: the suite names are arguments of bench, not targets.
+ifneq ($(filter bench,$(MAKECMDGOALS)),)
+storage network pipeline course: ; @:
+endif
 
 gpu-check: setup ## read-only checks on a real NVIDIA GPU (never changes card settings)
 	scripts/gpu-check.sh

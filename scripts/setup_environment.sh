@@ -8,7 +8,8 @@
 #
 # Versions are pinned in pyproject.toml only. Every package comes from the package index:
 # nothing is downloaded from anywhere else. A second run with an unchanged pyproject.toml
-# installs nothing and says so.
+# installs nothing and says so. As root on Debian/Ubuntu it also installs fio, sysstat and
+# iperf3 (Labs 05-06); elsewhere it says how.
 #
 # Exit codes: 0 ready; 1 bad usage; 2 unsupported Python; 3 install failed.
 set -Eeuo pipefail
@@ -17,6 +18,18 @@ die() { local code=$1; shift; echo "ERROR: $*" >&2; exit "$code"; }
 run() { echo "+ $*"; [[ ${DRY_RUN:-0} == 1 ]] || "$@"; }
 
 usage() { sed -n '2,/^$/s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; }
+
+# fio, sysstat (iostat) and iperf3 for Labs 05-06, where this machine lets us install them;
+# without them those labs use clearly labelled fallbacks.
+system_tools() {
+  command -v fio >/dev/null && command -v iostat >/dev/null && command -v iperf3 >/dev/null && return 0
+  if command -v apt-get >/dev/null && [[ $(id -u) == 0 ]]; then
+    run apt-get update -qq && DEBIAN_FRONTEND=noninteractive run apt-get install -y -qq fio sysstat iperf3 \
+      || echo "WARNING: could not install fio/sysstat/iperf3; Labs 05-06 use labelled fallbacks"
+  else
+    echo "HINT: sudo apt-get install fio sysstat iperf3 (Labs 05-06 fall back to labelled substitutes without them)"
+  fi
+}
 
 main() {
   local python=${PYTHON:-python3} venv=${VENV:-.venv}
@@ -52,6 +65,7 @@ main() {
     *) echo "NOTE: DALI and the embedded Triton server ship Linux x86_64 wheels only;" \
             "'labkit doctor' lists what is missing and the README shows the docker-compose way." ;;
   esac
+  system_tools
   [[ ${DRY_RUN:-0} == 1 ]] || touch "$stamp"
   echo "ready: $("$venv/bin/python" --version) in $venv"
 }

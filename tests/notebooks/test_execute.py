@@ -27,6 +27,12 @@ EXPECTED_OUTPUTS = {
                        "outputs/03-gpu-sharing/summary.json"],
     "04-kubernetes": ["outputs/04-kubernetes/manifest_check.json",
                       "outputs/04-kubernetes/pending_pods.json"],
+    "05-storage": ["outputs/05-storage/results.json", "outputs/05-storage/queue_depth.png",
+                   "outputs/05-storage/formats.png", "outputs/05-storage/au.png",
+                   "outputs/05-storage/remote.png"],
+    "06-network": ["outputs/06-network/results.json", "outputs/06-network/sweep.png",
+                   "outputs/06-network/alpha_beta.png", "outputs/06-network/ring_vs_tree.png",
+                   "outputs/06-network/gradient_sync.png"],
 }
 
 pytestmark = pytest.mark.slow

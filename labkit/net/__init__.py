@@ -1,0 +1,48 @@
+"""labkit.net: Lab 06, network and collective communication, measured against their limits.
+
+- `formulas`: nccl-tests' algbw and busbw;
+- `collectives`: all-reduce, all-gather and broadcast sweeps over N local processes
+  (torch.distributed: gloo on CPU, NCCL on GPUs), on 127.0.0.1 with timeouts;
+- `models`: the alpha-beta fit, ring and tree all-reduce, interconnects, gradient sizes;
+- `hostnet`: memcpy bandwidth (loopback's ceiling), MTU and socket settings, iperf3;
+- `bench`: ``make bench network``.
+"""
+
+from .collectives import (
+    MEASURED_OPS,
+    CollectiveError,
+    CollectiveResult,
+    free_port,
+    pick_backend,
+    run_collectives,
+    size_sweep,
+)
+from .formulas import COLLECTIVES, algbw, bus_factor, busbw
+from .hostnet import (
+    NCCL_VARIABLES,
+    iperf3_available,
+    iperf3_loopback,
+    memcpy_bandwidth,
+    network_settings,
+    parse_iperf3_json,
+)
+from .models import (
+    BYTES_PER_PARAM,
+    LINKS,
+    MODELS,
+    AlphaBeta,
+    Link,
+    fit_alpha_beta,
+    gradient_bytes,
+    ring_allreduce_time,
+    tree_allreduce_time,
+)
+
+__all__ = [
+    "AlphaBeta", "BYTES_PER_PARAM", "COLLECTIVES", "CollectiveError", "CollectiveResult",
+    "LINKS", "Link", "MEASURED_OPS", "MODELS", "NCCL_VARIABLES", "algbw", "bus_factor",
+    "busbw", "fit_alpha_beta", "free_port", "gradient_bytes", "iperf3_available",
+    "iperf3_loopback", "memcpy_bandwidth", "network_settings", "parse_iperf3_json",
+    "pick_backend", "ring_allreduce_time", "run_collectives", "size_sweep",
+    "tree_allreduce_time",
+]
