@@ -70,6 +70,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     register_sim(sub)
 
+    # Listed for `labkit --help`; main() hands `labkit pipeline ...` to labkit.pipeline.cli.
+    sub.add_parser("pipeline", add_help=False,
+                   help="Lab 07: DALI -> PyTorch -> Triton by stage; `labkit pipeline all` "
+                        "is `make pipeline` (`labkit pipeline --help` for the stages)")
+
     course = sub.add_parser("course", help="instructor commands (nbgrader)")
     course.add_argument("action", choices=["lint", "release", "check-release", "grade"])
     course.add_argument("--lab", action="append", help="only this lab (repeatable)")
@@ -80,6 +85,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["pipeline"]:
+        from .pipeline.cli import main as pipeline_main
+
+        return pipeline_main(argv[1:], prog="labkit pipeline")
     args = build_parser().parse_args(argv)
     from .course.nbgrader import NbgraderError
     from .hw import HardwareError

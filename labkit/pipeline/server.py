@@ -11,6 +11,10 @@ What this module does that a bare ``tritonserver`` call does not:
 - puts the wheel's bundled libraries and this Python's ``LIBDIR`` first on
   ``LD_LIBRARY_PATH`` (otherwise the stub can load a system libpython of another patch
   release and fail; shared/reference/perf.md §1.7);
+- puts this interpreter's ``bin`` folder first on ``PATH``: the stub's embedded Python finds
+  its prefix from the ``python3`` on ``PATH`` and ignores ``PYTHONPATH``, so without this a
+  Python-backend ``model.py`` cannot import numpy, onnxruntime or DALI from the course's
+  virtual environment (nvidia-pytriton does the same in ``TritonServer._get_env``);
 - picks free ports, binds to 127.0.0.1, streams the log to a file;
 - waits for ``/v2/health/ready`` with a deadline instead of a fixed sleep;
 - stops cleanly (SIGINT, then SIGKILL after a grace period) on exit or interrupt.
@@ -47,7 +51,7 @@ def triton_home() -> Path:
         raise TritonServerError(
             "nvidia-pytriton is not installed, so there is no embedded tritonserver "
             "(it ships Linux x86_64 wheels only): run 'make setup' on Linux, or use "
-            "'docker compose up triton'") from exc
+            "'docker compose up triton-server'") from exc
     home = Path(pytriton.__file__).parent / "tritonserver"
     if not (home / "bin" / "tritonserver").is_file():
         raise TritonServerError(f"no tritonserver binary under {home}")
@@ -85,6 +89,12 @@ def _library_path(home: Path) -> str:
     return os.pathsep.join(p for p in parts if p)
 
 
+def _search_path() -> str:
+    """This interpreter's bin folder first on PATH (the venv's, when one is active)."""
+    parts = [str(Path(sys.executable).parent), os.environ.get("PATH", "")]
+    return os.pathsep.join(p for p in parts if p)
+
+
 class TritonServer:
     """An embedded tritonserver process; use it as a context manager.
 
@@ -94,13 +104,17 @@ class TritonServer:
 
     def __init__(self, model_repository: Path, *, log_path: Path | None = None,
                  startup_timeout: float = 60.0, extra_args: tuple[str, ...] = (),
-                 workdir: Path | None = None):
+                 workdir: Path | None = None, exit_timeout: int = 5):
         self.model_repository = Path(model_repository)
         self.workdir = Path(workdir or Path(os.environ.get("XDG_CACHE_HOME")
                                             or Path.home() / ".cache") / "labkit")
         self.log_path = Path(log_path or self.workdir / "tritonserver.log")
         self.startup_timeout = startup_timeout
         self.extra_args = tuple(extra_args)
+        # Seconds tritonserver waits for in-flight requests and open client connections
+        # when told to stop (its own default is 30; an idle keep-alive connection from a
+        # client that was never closed would hold every stop for that long).
+        self.exit_timeout = exit_timeout
         self.http_port = self.grpc_port = self.metrics_port = 0
         self.process: subprocess.Popen | None = None
 
@@ -124,7 +138,7 @@ class TritonServer:
                 "--http-address=127.0.0.1", f"--http-port={self.http_port}",
                 "--grpc-address=127.0.0.1", f"--grpc-port={self.grpc_port}",
                 "--metrics-address=127.0.0.1", f"--metrics-port={self.metrics_port}",
-                *self.extra_args]
+                f"--exit-timeout-secs={self.exit_timeout}", *self.extra_args]
 
     def start(self) -> TritonServer:
         if not self.model_repository.is_dir():
@@ -132,7 +146,7 @@ class TritonServer:
         home = triton_home()
         backend_dir = _backend_dir(home, self.workdir)
         self.http_port, self.grpc_port, self.metrics_port = free_port(), free_port(), free_port()
-        env = dict(os.environ, LD_LIBRARY_PATH=_library_path(home))
+        env = dict(os.environ, LD_LIBRARY_PATH=_library_path(home), PATH=_search_path())
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         with open(self.log_path, "wb") as log:
             self.process = subprocess.Popen(self.command(backend_dir), stdout=log,

@@ -33,6 +33,7 @@ EXPECTED_OUTPUTS = {
     "06-network": ["outputs/06-network/results.json", "outputs/06-network/sweep.png",
                    "outputs/06-network/alpha_beta.png", "outputs/06-network/ring_vs_tree.png",
                    "outputs/06-network/gradient_sync.png"],
+    "07-pipeline": ["outputs/07-pipeline/results.json"],
 }
 
 pytestmark = pytest.mark.slow

@@ -1,0 +1,59 @@
+"""Triton Python backend: run ``model.onnx`` with ONNX Runtime on the CPU (Lab 07).
+
+Every request in one ``execute`` call is concatenated into one batch (the dynamic batcher
+decides how many arrive together), run once, and split back per request.
+
+config.pbtxt parameters (strings):
+- ``onnx_file``: file in the version folder (default ``model.onnx``);
+- ``intra_op_threads``: ONNX Runtime threads per instance (default 1; instances are
+  separate processes, perf.md §1.6);
+- ``emulated_batch_us``: the *accelerator analogue*, off by default. When set, each
+  execution takes at least this many microseconds whatever the batch size. On a GPU a
+  small model's execution time barely grows with the batch (the Part 2 tutorial measured
+  2,040 us of compute for batch-2 requests without batching and 2,396 us per batched
+  execution with dynamic batching, perf.md §1.1); on a CPU it grows linearly. The
+  analogue reproduces the GPU's shape so that the batching lesson can be measured here;
+  results obtained with it must be labelled as an analogue.
+"""
+
+import json
+import os
+import time
+
+import numpy as np
+import onnxruntime as ort
+import triton_python_backend_utils as pb_utils
+
+
+class TritonPythonModel:
+    def initialize(self, args):
+        config = json.loads(args["model_config"])
+        params = {k: v["string_value"] for k, v in config.get("parameters", {}).items()}
+        version_dir = os.path.join(args["model_repository"], args["model_version"])
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = int(params.get("intra_op_threads", "1"))
+        options.inter_op_num_threads = 1
+        self.session = ort.InferenceSession(
+            os.path.join(version_dir, params.get("onnx_file", "model.onnx")), options,
+            providers=["CPUExecutionProvider"])
+        self.input_name = config["input"][0]["name"]
+        self.output_name = config["output"][0]["name"]
+        self.emulated_s = float(params.get("emulated_batch_us", "0")) / 1e6
+
+    def execute(self, requests):
+        start = time.perf_counter()
+        arrays = [pb_utils.get_input_tensor_by_name(r, self.input_name).as_numpy()
+                  for r in requests]
+        batch = arrays[0] if len(arrays) == 1 else np.concatenate(arrays)
+        logits = self.session.run([self.output_name], {self.input_name: batch})[0]
+        if self.emulated_s:
+            remaining = self.emulated_s - (time.perf_counter() - start)
+            if remaining > 0:
+                time.sleep(remaining)
+        responses, offset = [], 0
+        for array in arrays:
+            part = logits[offset:offset + len(array)]
+            offset += len(array)
+            responses.append(pb_utils.InferenceResponse(
+                output_tensors=[pb_utils.Tensor(self.output_name, part)]))
+        return responses
