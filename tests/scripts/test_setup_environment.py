@@ -30,7 +30,8 @@ def test_help_prints_usage_and_exit_codes():
     proc = run("--help")
     assert proc.returncode == 0
     assert proc.stdout.startswith("setup_environment.sh: create .venv")
-    assert "Exit codes: 0 ready; 1 bad usage; 2 unsupported Python; 3 install failed." in proc.stdout
+    assert "Exit codes: 0 ready; 1 bad usage; 2 unsupported Python; 3 install failed;" in proc.stdout
+    assert "4 (--gpu-host) a prerequisite is missing" in proc.stdout
 
 
 @pytest.mark.parametrize(("args", "code", "message"), [
@@ -69,3 +70,21 @@ def test_dry_run_prints_the_commands_and_changes_nothing(tmp_path):
     assert "+ python3 -m venv .venv" in proc.stdout
     assert '+ .venv/bin/python -m pip install --quiet -e .[dev]' in proc.stdout
     assert not (tmp_path / ".venv").exists()
+
+
+def test_gpu_host_without_a_driver_stops_with_exit_4(tmp_path):
+    proc = run("--gpu-host", env={"PATH": "/usr/bin:/bin"})
+    assert proc.returncode == 4
+    assert "no working NVIDIA driver" in proc.stderr
+
+
+def test_gpu_host_checks_docker_after_the_driver(tmp_path):
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    (fake / "nvidia-smi").write_text("#!/bin/sh\necho 'GPU 0: stand-in'\n")
+    (fake / "nvidia-smi").chmod(0o755)
+    (fake / "docker").write_text("#!/bin/sh\nexit 1\n")  # a client whose engine does not answer
+    (fake / "docker").chmod(0o755)
+    proc = run("--gpu-host", "--dry-run", env={"PATH": f"{fake}:/usr/bin:/bin"})
+    assert proc.returncode == 4
+    assert "the Docker engine does not answer" in proc.stderr
