@@ -28,6 +28,8 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from labkit.ports import free_port
+
 from .formulas import algbw, bus_factor
 
 __all__ = ["CollectiveResult", "CollectiveError", "run_collectives", "free_port",
@@ -74,12 +76,6 @@ def size_sweep(min_bytes: int, max_bytes: int, factor: int = 2) -> list[int]:
         size *= factor
     return sizes
 
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that is free now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def loopback_interface() -> str:

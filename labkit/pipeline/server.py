@@ -27,7 +27,6 @@ import contextlib
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import sysconfig
@@ -35,6 +34,8 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+
+from labkit.ports import free_port
 
 __all__ = ["TritonServer", "TritonServerError", "triton_home", "free_port"]
 
@@ -57,12 +58,6 @@ def triton_home() -> Path:
         raise TritonServerError(f"no tritonserver binary under {home}")
     return home
 
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that is free right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _backend_dir(home: Path, cache: Path) -> Path:
