@@ -77,4 +77,4 @@ gpu-check: setup ## read-only checks on a real NVIDIA GPU (never changes card se
 	scripts/gpu-check.sh
 
 clean: ## remove build outputs (keeps .venv)
-	rm -rf build outputs labs/*/outputs solutions/*/outputs .pytest_cache
+	rm -rf build outputs labs/*/outputs labs/*/build solutions/*/outputs solutions/*/build .pytest_cache
