@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -159,7 +160,10 @@ def test_ddp_with_torchrun_and_gloo(small_data, tmp_path):
         "from labkit.pipeline.train import TrainConfig, train\n"
         f"r = train(TrainConfig(data={str(small_data)!r}, out={str(tmp_path / 'ck')!r},"
         f" epochs=1, size={SIZE}, batch_size=8, num_threads=1), progress=False)\n"
-        "print('RANK', os.environ['RANK'], dist.get_backend(), r.history[-1]['epoch'])\n")
+        # One file per rank: two ranks printing to one pipe can interleave mid-line
+        # (unbuffered stdout writes each print argument separately).
+        f"open(os.path.join({str(tmp_path)!r}, 'rank' + os.environ['RANK']), 'w').write("
+        "json.dumps([dist.get_backend(), r.history[-1]['epoch']]))\n")
     torchrun = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2",
                 "--master_addr=127.0.0.1", f"--master_port={free_port()}", str(script)]
     proc = subprocess.Popen(torchrun, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -171,6 +175,6 @@ def test_ddp_with_torchrun_and_gloo(small_data, tmp_path):
         os.killpg(proc.pid, signal.SIGKILL)  # torchrun and both ranks
         stdout, stderr = proc.communicate()
     assert proc.returncode == 0, stderr[-3000:]
-    assert sorted(line for line in stdout.splitlines() if line.startswith("RANK")) == [
-        "RANK 0 gloo 1", "RANK 1 gloo 1"]
+    ranks = {p.name: json.loads(p.read_text()) for p in tmp_path.glob("rank*")}
+    assert ranks == {"rank0": ["gloo", 1], "rank1": ["gloo", 1]}
     assert [p.name for p in (tmp_path / "ck").glob("epoch-*.pt")] == ["epoch-001.pt"]
