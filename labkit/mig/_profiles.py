@@ -80,19 +80,20 @@ GI_PROFILES: dict[str, tuple[tuple, ...]] = {
         ("7g.94gb", 0, 7, 8, 95360, 132, 8, 7, 0, 7, 1, 1, (0,)),
     ),
     # H200 141GB: names, engine counts (CE, NVDEC, JPEG, OFA) and max instances from the guide's
-    # Table 8 [S10] ref §1.5. UNCONFIRMED there (ref §1.5, §6.1), so DERIVED here:
-    # - profile IDs 19/20/15/14/9/5/0 and placements: every other GPU's pattern (ref §1.6, §2.4);
-    # - SMs: the H100 SXM5 values (same GH100 die); users report 16 SMs for 1g.18gb (ref §1.5);
-    # - MiB: the go-nvml mock's 18432/35840/72704/144384, mock values (ref §1.5, §1.9);
-    # - ENC 0: the guide's table lists no encoders, as on H100.
+    # Table 8 [S10] ref §1.5. The reference could not confirm the rest (ref §1.5, §6.1); our
+    # own read-only capture on an NVIDIA H200 (driver 580.159.04, MIG disabled, 2026-11-29:
+    # `nvidia-smi mig -lgip`, `-lgipp` and NVML's GPU-instance profile info, kept verbatim in
+    # tests/sim/data/h200_r580_159_capture/) confirms every field below: profile IDs, SMs
+    # (16/16/26/32/60/64/132), CE/DEC/ENC/JPEG/OFA, max instances, placements, and the MiB
+    # (16384/33280/71424/143360, printed as 16.00/32.50/69.75/140.00 GiB).
     "H200-141GB": (
-        ("1g.18gb", 19, 1, 1, 18432, 16, 1, 1, 0, 1, 0, 7, _ALL_1),
-        ("1g.18gb+me", 20, 1, 1, 18432, 16, 1, 1, 0, 1, 1, 1, _ALL_1),
-        ("1g.35gb", 15, 1, 2, 35840, 26, 1, 1, 0, 1, 0, 4, _STARTS_2_1G),
-        ("2g.35gb", 14, 2, 2, 35840, 32, 2, 2, 0, 2, 0, 3, _STARTS_2G),
-        ("3g.71gb", 9, 3, 4, 72704, 60, 3, 3, 0, 3, 0, 2, _STARTS_3G),
-        ("4g.71gb", 5, 4, 4, 72704, 64, 4, 4, 0, 4, 0, 1, (0,)),
-        ("7g.141gb", 0, 7, 8, 144384, 132, 8, 7, 0, 7, 1, 1, (0,)),
+        ("1g.18gb", 19, 1, 1, 16384, 16, 1, 1, 0, 1, 0, 7, _ALL_1),
+        ("1g.18gb+me", 20, 1, 1, 16384, 16, 1, 1, 0, 1, 1, 1, _ALL_1),
+        ("1g.35gb", 15, 1, 2, 33280, 26, 1, 1, 0, 1, 0, 4, _STARTS_2_1G),
+        ("2g.35gb", 14, 2, 2, 33280, 32, 2, 2, 0, 2, 0, 3, _STARTS_2G),
+        ("3g.71gb", 9, 3, 4, 71424, 60, 3, 3, 0, 3, 0, 2, _STARTS_3G),
+        ("4g.71gb", 5, 4, 4, 71424, 64, 4, 4, 0, 4, 0, 1, (0,)),
+        ("7g.141gb", 0, 7, 8, 143360, 132, 8, 7, 0, 7, 1, 1, (0,)),
     ),
 }
 
@@ -169,14 +170,16 @@ MODELS: tuple[dict, ...] = (
         aliases=("H100-NVL", "H100-94GB"),
     ),
     dict(
-        # product name DERIVED from users' "NVIDIA H200 MIG 1g.18gb" device names, ref §1.5
+        # Name, memory, SMs and PCI device ID as our H200 capture reads them (nvidia-smi -L,
+        # the header's "143771MiB", 7g.141gb's 132 SMs, NVML's pciDeviceId 0x233510de):
+        # tests/sim/data/h200_r580_159_capture/. It matches config-default's "H200 141GB" [S2].
         name="H200-141GB",
         product_name="NVIDIA H200",
         architecture="Hopper",
-        memory_mib=144384,  # documented 141 GB x 1024; UNCONFIRMED (ref §6.1)
-        sm_count=132,  # DERIVED: same GH100 configuration as H100 SXM5; UNCONFIRMED (ref §1.5)
+        memory_mib=143771,
+        sm_count=132,
         min_driver="450.80.02",
-        pci_device_id="0x233510DE",  # "H200 141GB" in config-default, ref §1.5 [S2]
+        pci_device_id="0x233510DE",
         aliases=("H200", "H200-SXM5-141GB"),
     ),
     # Non-MIG models: only what NVIDIA documents; none is in the reference except T4's name.

@@ -139,8 +139,20 @@ def _mig_gpus(node: dict, opts: dict, *, need_enabled: bool) -> list[tuple[dict,
         return [(r, mig_state(r) or MigState(r["model"])) for r in capable]
     enabled = [(r, mig_state(r)) for r in capable if r["mig_current"]]
     if not enabled:
-        raise SmiExit([NO_MIG_ENABLED], EXIT_NOT_FOUND)  # exit code DERIVED
+        raise SmiExit([NO_MIG_ENABLED], EXIT_NOT_FOUND)  # exit code DERIVED for -cgi/-cci/...
     return enabled
+
+
+def _listed_mig_gpus(node: dict, opts: dict) -> list[tuple[dict, MigState]]:
+    """``_mig_gpus`` for the list actions. With MIG off, real -lgi and -lcip print the same
+    line but exit 0 (our H200 capture, driver 580.159.04, in
+    tests/sim/data/h200_r580_159_capture/); -lci is DERIVED to do the same."""
+    try:
+        return _mig_gpus(node, opts, need_enabled=True)
+    except SmiExit as exc:
+        if exc.lines == [NO_MIG_ENABLED]:
+            raise SmiExit(exc.lines, 0) from None
+        raise
 
 
 def _gi_ids(state: MigState, opts: dict) -> list[int]:
@@ -261,7 +273,10 @@ def run_mig(opts: dict, node: dict) -> tuple[list[str], int]:
         if action == "lgipp":
             return [formats.format_lgipp(r["index"], r["model"]) for r, _ in gpus], 0
         return [_merge([formats.format_lgip(r["index"], r["model"], s) for r, s in gpus])], 0
-    gpus = _mig_gpus(node, opts, need_enabled=True)
+    if action in ("lgi", "lcip", "lci"):
+        gpus = _listed_mig_gpus(node, opts)
+    else:
+        gpus = _mig_gpus(node, opts, need_enabled=True)
     if action == "lgi":
         return _listing(gpus, lambda i, s, _gi: formats.format_lgi(i, s),
                         formats.NO_GPU_INSTANCES, {})
