@@ -8,8 +8,10 @@
 # It runs `labkit doctor --mode real`, records read-only nvidia-smi queries, then executes
 # every lab notebook that has a real-hardware path with MODE="real", QUICK=True, and writes
 # DIR/summary.md. It never changes MIG mode, clocks, persistence or any other card setting:
-# a lab step that would is skipped by the notebook in real mode and reported there.
-# Like a diagnostic, it keeps going after a failure and reports everything at the end.
+# a lab step that would is skipped by the notebook in real mode and reported there, and the
+# card's settings are read before and after and must be the same.
+# Like a diagnostic, it keeps going after a failure and reports everything at the end; each
+# step has a time limit, so one that hangs cannot hold up the rest.
 #
 # Exit codes: 0 every check passed; 1 bad usage; 2 no NVIDIA GPU here; 3 a check failed.
 set -Eeuo pipefail
@@ -31,21 +33,25 @@ main() {
     || die 2 "nvidia-smi not found: gpu-check needs a real NVIDIA GPU and driver (use 'make test' here)"
   [[ -x $py ]] || die 2 "$py not found: run 'make setup' first"
   mkdir -p "$out"
-  local failed=0 started=$SECONDS
+  export PYTHONUNBUFFERED=1
+  local failed=0 started=$SECONDS before after
+  local settings=mig.mode.current,mig.mode.pending,persistence_mode,compute_mode,power.limit
+  before=$(timeout 60 nvidia-smi --query-gpu="$settings" --format=csv,noheader) || failed=1
   {
     echo "# GPU check ($(date -u +%FT%TZ))"
     echo
     echo '## nvidia-smi (read-only queries)'
     echo '```'
-    echo "+ nvidia-smi -L"; nvidia-smi -L || failed=1
+    echo "+ nvidia-smi -L"; timeout 60 nvidia-smi -L || failed=1
     echo "+ nvidia-smi --query-gpu=index,name,driver_version,memory.total,mig.mode.current --format=csv"
-    nvidia-smi --query-gpu=index,name,driver_version,memory.total,mig.mode.current --format=csv \
+    timeout 60 nvidia-smi \
+      --query-gpu=index,name,driver_version,memory.total,mig.mode.current --format=csv \
       || failed=1
     echo '```'
     echo
     echo '## labkit doctor --mode real'
     echo '```'
-    "$py" -m labkit.cli doctor --mode real || failed=1
+    timeout 300 "$py" -m labkit.cli doctor --mode real || failed=1
     echo '```'
     echo
     echo '## Notebooks with a real-hardware path (MODE="real", QUICK=True)'
@@ -54,9 +60,16 @@ main() {
     notebooks=$("$py" -m labkit.course.notebooks --gpu-check)
     if [[ -n $notebooks ]]; then
       # shellcheck disable=SC2086 # one path per word, paths have no spaces
-      "$py" -m labkit.course.notebooks --execute $notebooks --mode real --out "$out" || failed=1
+      "$py" -m labkit.course.notebooks --execute $notebooks --mode real --out "$out" \
+        --cell-timeout 120 || failed=1
     fi
     echo '```'
+    echo
+    echo "## Card settings ($settings)"
+    after=$(timeout 60 nvidia-smi --query-gpu="$settings" --format=csv,noheader) || failed=1
+    echo "before: $before"
+    echo "after:  $after"
+    [[ $before == "$after" ]] || { echo "CHANGED: a setting differs after the check"; failed=1; }
     echo
     echo "took $((SECONDS - started)) s; result: $([[ $failed == 0 ]] && echo PASS || echo FAIL)"
   } 2>&1 | tee "$out/summary.md"

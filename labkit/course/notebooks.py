@@ -120,6 +120,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--mode", default="sim", choices=["auto", "real", "sim"])
     parser.add_argument("--full", action="store_true", help="QUICK=False")
     parser.add_argument("--out", type=Path, default=None, help="folder for executed copies")
+    parser.add_argument("--cell-timeout", type=int, default=300, metavar="S",
+                        help="seconds one cell may run (default 300)")
     parser.add_argument("--store-nbval", action="store_true",
                         help="with --execute: store the NBVAL cells' outputs in the notebooks")
     args = parser.parse_args(argv)
@@ -127,9 +129,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.execute:
         failed = 0
         for nb in args.execute:
-            run = execute(nb, layout, mode=args.mode, quick=not args.full, out_dir=args.out)
+            run = execute(nb, layout, mode=args.mode, quick=not args.full, out_dir=args.out,
+                          cell_timeout=args.cell_timeout)
             status = "ok" if run.ok else f"FAILED ({run.error})"
-            print(f"{nb}: {status} in {run.seconds:.1f} s -> {run.output}")
+            # flush: behind a pipe (gpu-check's tee) each line shows as its notebook ends
+            print(f"{nb}: {status} in {run.seconds:.1f} s -> {run.output}", flush=True)
             failed += not run.ok
             if run.ok and args.store_nbval:
                 print(f"{nb}: stored {store_nbval_outputs(nb, run.output)} NBVAL cell(s)")
