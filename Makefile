@@ -5,7 +5,6 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 # nbgrader (CLI and the JupyterLab Validate button) reads grader/nbgrader_config.py.
 export JUPYTER_CONFIG_PATH := $(CURDIR)/grader
-export MPLBACKEND ?= Agg
 PYTEST := $(BIN)/python -m pytest
 # Jupyter refuses to run as root unless told; containers and CI machines run as root.
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)

@@ -49,6 +49,21 @@ def _seed(seed: int) -> None:
         sys.modules["torch"].manual_seed(seed)
 
 
+def _inline_plots() -> None:
+    """In a Jupyter kernel, draw figures into the notebook whatever ``MPLBACKEND`` says.
+
+    ipykernel picks its inline backend only when ``MPLBACKEND`` is unset; a shell, container
+    or CI that exports ``MPLBACKEND=Agg`` would otherwise leave every ``plt.show()`` blank.
+    """
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return
+    shell = get_ipython()
+    if shell is not None and getattr(shell, "kernel", None) is not None:
+        shell.run_line_magic("matplotlib", "inline")
+
+
 def start(mode: str = "auto", quick: bool = False, seed: int = 0, *,
           lab: str = "lab", out: str | Path | None = None, show: bool = True) -> Lab:
     """Detect the environment, seed the random generators and print the banner.
@@ -61,6 +76,7 @@ def start(mode: str = "auto", quick: bool = False, seed: int = 0, *,
     _seed(seed)
     out_dir = Path(out) if out else Path("outputs") / lab
     out_dir.mkdir(parents=True, exist_ok=True)
+    _inline_plots()
     if show:
         print(env.banner())
         print(f"mode={env.mode} quick={quick} seed={seed} outputs={out_dir}")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import shlex
 import subprocess
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -27,12 +28,57 @@ class Result(subprocess.CompletedProcess):
         pass
 
 
-def _collapse(text: str) -> str:
-    """Repeated identical lines (the simulator's notice, once per call) shown once, counted."""
+def _interleaved(events: list[tuple[str, str]]) -> str:
+    """stdout and stderr lines in the order they arrived, as a terminal shows them.
+
+    A stderr line that repeats (the simulator's notice, once per call) is shown once, where
+    it first appeared, with its count.
+    """
     counts: dict[str, int] = {}
-    for line in text.splitlines():
-        counts[line] = counts.get(line, 0) + 1
-    return "".join(f"{line} (x{n})\n" if n > 1 else f"{line}\n" for line, n in counts.items())
+    for stream, line in events:
+        if stream == "err":
+            counts[line] = counts.get(line, 0) + 1
+    shown: set[str] = set()
+    out = []
+    for stream, line in events:
+        if stream == "err":
+            if line in shown:
+                continue
+            shown.add(line)
+            n = counts[line]
+            line = f"{line.rstrip(chr(10))} (x{n})\n" if n > 1 else line
+        out.append(line if line.endswith("\n") else line + "\n")
+    return "".join(out)
+
+
+def _capture(argv: list[str], cwd, env: dict[str, str], timeout: float):
+    """Run ``argv``; return (exit code, stdout, stderr, lines of both in arrival order)."""
+    proc = subprocess.Popen(argv, cwd=cwd, env=env, text=True, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    events: list[tuple[str, str]] = []
+    parts: dict[str, list[str]] = {"out": [], "err": []}
+    lock = threading.Lock()
+
+    def pump(stream, name: str) -> None:
+        for line in stream:
+            with lock:
+                events.append((name, line))
+                parts[name].append(line)
+
+    readers = [threading.Thread(target=pump, args=(proc.stdout, "out"), daemon=True),
+               threading.Thread(target=pump, args=(proc.stderr, "err"), daemon=True)]
+    for reader in readers:
+        reader.start()
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+        raise
+    finally:
+        for reader in readers:
+            reader.join()
+    return proc.returncode, "".join(parts["out"]), "".join(parts["err"]), events
 
 
 def run(command: str | Sequence[str], *, expect: int | Sequence[int] = 0,
@@ -41,19 +87,18 @@ def run(command: str | Sequence[str], *, expect: int | Sequence[int] = 0,
     """Run ``command`` (a shell-style string or an argv list); print it and its output.
 
     ``expect`` is the exit code (or codes) the lab wants: a failure path is taught by
-    expecting its documented code. Returns the completed process (``.stdout``, ``.stderr``).
+    expecting its documented code. Returns the completed process (``.stdout``, ``.stderr``);
+    what it prints interleaves the two as they arrived.
     """
     argv = shlex.split(command) if isinstance(command, str) else list(command)
     codes = (expect,) if isinstance(expect, int) else tuple(expect)
-    done = subprocess.run(argv, cwd=cwd, capture_output=True, text=True, timeout=timeout,
-                          env={**os.environ, **(env or {})})
-    proc = Result(done.args, done.returncode, done.stdout, done.stderr)
+    # Unbuffered Python children write each line as it happens, so the order shown is theirs.
+    child_env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
+    code, stdout, stderr, events = _capture(argv, cwd, child_env, timeout)
+    proc = Result(argv, code, stdout, stderr)
     if show:
         print("$ " + shlex.join(argv))
-        if proc.stdout:
-            print(proc.stdout, end="" if proc.stdout.endswith("\n") else "\n")
-        if proc.stderr:
-            print(_collapse(proc.stderr), end="")
+        print(_interleaved(events), end="")
         if proc.returncode:
             print(f"[exit code {proc.returncode}]")
     if proc.returncode not in codes:

@@ -22,3 +22,18 @@ def test_an_unexpected_exit_code_raises_with_stderr():
 def test_repeated_stderr_lines_are_shown_once_with_a_count(capsys):
     run(["sh", "-c", "echo note >&2; echo other >&2; echo note >&2"])
     assert capsys.readouterr().out.splitlines()[1:] == ["note (x2)", "other"]
+
+
+def test_stdout_and_stderr_show_in_the_order_they_were_written(capsys):
+    proc = run(["sh", "-c", "echo '+ step' >&2; sleep 0.2; echo result; sleep 0.2; "
+                "echo 'ERROR: x' >&2; sleep 0.2; echo 'HINT: y'"], show=True)
+    assert capsys.readouterr().out.splitlines()[1:] == ["+ step", "result", "ERROR: x",
+                                                         "HINT: y"]
+    assert (proc.stdout, proc.stderr) == ("result\nHINT: y\n", "+ step\nERROR: x\n")
+
+
+def test_a_command_past_its_timeout_is_killed():
+    import subprocess
+
+    with pytest.raises(subprocess.TimeoutExpired):
+        run(["sleep", "30"], timeout=0.5, show=False)

@@ -41,7 +41,6 @@ def grading_env(layout: CourseLayout, **extra: str) -> dict[str, str]:
     env["LABKIT_COURSE_ROOT"] = str(layout.root)
     env.setdefault("LABKIT_MODE", "sim")
     env.setdefault("LABKIT_QUICK", "1")
-    env.setdefault("MPLBACKEND", "Agg")
     env.update(extra)
     return env
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -65,8 +64,6 @@ def execute(notebook: Path, layout: CourseLayout, *, mode: str = "sim", quick: b
     output = (out_dir or layout.executed) / rel.parent.name / notebook.name
     output.parent.mkdir(parents=True, exist_ok=True)
     params = {"MODE": mode, "QUICK": quick, **(parameters or {})}
-    env_before = os.environ.get("MPLBACKEND")
-    os.environ.setdefault("MPLBACKEND", "Agg")
     start = time.monotonic()
     error = None
     try:
@@ -78,9 +75,6 @@ def execute(notebook: Path, layout: CourseLayout, *, mode: str = "sim", quick: b
         error = f"cell {exc.exec_count}: {exc.ename}: {exc.evalue}"
     except Exception as exc:  # noqa: BLE001 - kernel death, timeout: report, don't crash
         error = f"{type(exc).__name__}: {exc}"
-    finally:
-        if env_before is None:
-            os.environ.pop("MPLBACKEND", None)
     return NotebookRun(notebook, output, time.monotonic() - start, error)
 
 

@@ -287,29 +287,28 @@ def read_csv(path: str | Path) -> list[dict]:
 def plot_latency_throughput(series: dict[str, list[LoadPoint]], path: str | Path, *,
                             title: str = "", slo_ms: float | None = None) -> Path:
     """Save p99 latency (ms) against throughput (infer/s), one line per configuration."""
-    import matplotlib
+    # A bare Figure: no pyplot, so the caller's backend (a notebook's inline one) is untouched.
+    from matplotlib.figure import Figure
 
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(7, 4.5))
+    fig = Figure(figsize=(9, 4.5))
+    ax = fig.subplots()
     for name, points in series.items():
         pts = sorted(points, key=lambda p: p.concurrency)
         ax.plot([p.infer_per_s for p in pts], [p.p99_us / 1e3 for p in pts], marker="o",
                 label=name)
-        for p in pts:
-            ax.annotate(str(p.concurrency), (p.infer_per_s, p.p99_us / 1e3), fontsize=7,
-                        textcoords="offset points", xytext=(3, 3))
+        for p in pts:  # the first point sits bottom-left for every line: keep its label off
+            if p is not pts[0] or name == next(iter(series)):
+                ax.annotate(str(p.concurrency), (p.infer_per_s, p.p99_us / 1e3), fontsize=7,
+                            textcoords="offset points", xytext=(3, 3))
     if slo_ms:
         ax.axhline(slo_ms, color="grey", linestyle="--", label=f"p99 SLO {slo_ms:g} ms")
     ax.set_xlabel("throughput (infer/s)")
     ax.set_ylabel("p99 latency (ms)")
     ax.set_title(title or "latency vs throughput (labels: concurrency)")
     ax.grid(alpha=0.3)
-    ax.legend()
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1))  # beside the points
     fig.tight_layout()
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110)
-    plt.close(fig)
     return path
