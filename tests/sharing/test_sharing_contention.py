@@ -119,3 +119,10 @@ def test_plot_noisy_neighbour_writes_a_png(tmp_path):
     fig = plot_noisy_neighbour(_synthetic(), tmp_path / "plot.png")
     assert (tmp_path / "plot.png").stat().st_size > 10_000
     assert "CPU analogue" in fig._suptitle.get_text()
+    left, right = fig.axes
+    labels = [t.get_text() for t in left.get_xticklabels() if t.get_text()]
+    assert {"1", "2", "5", "10", "20"} <= set(labels), labels
+    assert "p99 (99% of requests)" in [t.get_text() for t in left.get_legend().get_texts()]
+    assert [t.get_text() for t in right.get_legend().get_texts()] == [
+        "1.0x: the same p99 as alone"]
+    assert [t.get_text() for t in right.texts] == ["20.0x", "1.1x"]
