@@ -30,19 +30,23 @@ from .models import (
     BYTES_PER_PARAM,
     LINKS,
     MODELS,
+    NCCL_COST_MODEL_SOURCE,
+    NCCL_NET_STEP_LATENCY_S,
     AlphaBeta,
     Link,
     fit_alpha_beta,
     gradient_bytes,
     ring_allreduce_time,
+    step_latency,
     tree_allreduce_time,
 )
 
 __all__ = [
     "AlphaBeta", "BYTES_PER_PARAM", "COLLECTIVES", "CollectiveError", "CollectiveResult",
-    "LINKS", "Link", "MEASURED_OPS", "MODELS", "NCCL_VARIABLES", "algbw", "bus_factor",
+    "LINKS", "Link", "MEASURED_OPS", "MODELS", "NCCL_COST_MODEL_SOURCE",
+    "NCCL_NET_STEP_LATENCY_S", "NCCL_VARIABLES", "algbw", "bus_factor",
     "busbw", "fit_alpha_beta", "free_port", "gradient_bytes", "iperf3_available",
     "iperf3_loopback", "memcpy_bandwidth", "network_settings", "parse_iperf3_json",
-    "pick_backend", "ring_allreduce_time", "run_collectives", "size_sweep",
+    "pick_backend", "ring_allreduce_time", "run_collectives", "size_sweep", "step_latency",
     "tree_allreduce_time",
 ]

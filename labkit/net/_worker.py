@@ -2,9 +2,12 @@
 
 ``python -m labkit.net._worker CONFIG.json RANK``. Every rank joins a torch.distributed process
 group on 127.0.0.1, then for each (collective, size): checks the result once, warms up, agrees
-with the others on an iteration count, times the iterations, and averages its time with the
-other ranks' (nccl-tests' default ``-a 1``). Rank 0 prints one ``RESULT {json}`` line per
-measurement, as soon as it has it.
+with the others on an iteration count, times every iteration, and averages each iteration's
+time with the other ranks' (nccl-tests' default ``-a 1``). Rank 0 prints one ``RESULT {json}``
+line per measurement, as soon as it has it: the median iteration (``time_s``), the mean (what
+nccl-tests prints) and the 10th and 90th percentiles, all in seconds. On a machine whose cores
+are shared, a rank that loses its core waits for a scheduler time slice; the median is not
+dragged up by those iterations, the mean is.
 """
 
 from __future__ import annotations
@@ -86,26 +89,34 @@ def main(argv: list[str]) -> int:
                 inp, out, nbytes = _buffers(op, size, world, device)
                 _run(op, inp, out)  # the first call may set up buffers: not timed
                 _sync(device)
-                t0 = time.perf_counter()
-                for _ in range(cfg["warmup"]):
+                per_op = float("inf")
+                for _ in range(max(1, cfg["warmup"])):
+                    t0 = time.perf_counter()
                     _run(op, inp, out)
-                _sync(device)
-                per_op = (time.perf_counter() - t0) / max(1, cfg["warmup"])
+                    _sync(device)
+                    per_op = min(per_op, time.perf_counter() - t0)
+                # the fastest warm-up iteration sets the count: one descheduled iteration
+                # must not cut the sample short
                 estimate = torch.tensor([per_op], dtype=torch.float64, device=device)
                 dist.all_reduce(estimate, op=dist.ReduceOp.MAX)  # every rank: same count
                 iters = int(min(cfg["max_iters"], max(cfg["min_iters"],
                                                       cfg["target_s"] / estimate.item())))
                 dist.barrier()
-                t0 = time.perf_counter()
-                for _ in range(iters):
+                times = [0.0] * iters
+                for i in range(iters):
+                    t0 = time.perf_counter()
                     _run(op, inp, out)
-                _sync(device)
-                elapsed = torch.tensor([(time.perf_counter() - t0) / iters], dtype=torch.float64,
-                                       device=device)
-                dist.all_reduce(elapsed)
+                    _sync(device)
+                    times[i] = time.perf_counter() - t0
+                per_iter = torch.tensor(times, dtype=torch.float64, device=device)
+                dist.all_reduce(per_iter)  # sum over ranks, then the ranks' average
+                per_iter = (per_iter / world).cpu()
                 if rank == 0:
                     row = {"op": op, "size": nbytes, "iters": iters,
-                           "time_s": elapsed.item() / world}
+                           "time_s": float(per_iter.quantile(0.5)),
+                           "time_mean_s": float(per_iter.mean()),
+                           "time_p10_s": float(per_iter.quantile(0.1)),
+                           "time_p90_s": float(per_iter.quantile(0.9))}
                     print("RESULT " + json.dumps(row), flush=True)
     finally:
         dist.destroy_process_group()

@@ -44,7 +44,14 @@ class CollectiveError(RuntimeError):
 
 @dataclass(frozen=True)
 class CollectiveResult:
-    """One (collective, size) measurement: time per operation averaged over ranks."""
+    """One (collective, size) measurement, in seconds per operation.
+
+    Each iteration is timed on every rank and averaged over ranks (nccl-tests' default
+    ``-a 1``). ``time_s`` is the *median* of those iterations, which one descheduled rank on
+    a shared machine cannot drag up; ``time_mean_s`` is their mean, which is what nccl-tests
+    prints; ``time_p10_s`` and ``time_p90_s`` bound the middle 80 % of the iterations (each
+    None when not recorded).
+    """
 
     op: str
     size: int  # bytes, nccl-tests' S
@@ -52,6 +59,9 @@ class CollectiveResult:
     backend: str
     iters: int
     time_s: float
+    time_mean_s: float | None = None
+    time_p10_s: float | None = None
+    time_p90_s: float | None = None
 
     @property
     def algbw(self) -> float:
@@ -165,12 +175,13 @@ def _launch(cfg: dict, workdir: Path, progress) -> list[dict]:
 
 def run_collectives(sizes: list[int], ops: tuple[str, ...] = ("all_reduce",), *,
                     nprocs: int = 2, backend: str = "auto", timeout_s: float = 300,
-                    target_s: float = 0.1, min_iters: int = 3, max_iters: int = 50,
-                    warmup: int = 2, progress: bool = False) -> list[CollectiveResult]:
+                    target_s: float = 0.1, min_iters: int = 10, max_iters: int = 200,
+                    warmup: int = 5, progress: bool = False) -> list[CollectiveResult]:
     """Measure each op at each size over ``nprocs`` local ranks.
 
     Each measurement runs about ``target_s`` seconds (between ``min_iters`` and
-    ``max_iters`` iterations) after ``warmup`` iterations; ``progress`` shows a tqdm bar.
+    ``max_iters`` iterations, each timed on its own) after ``warmup`` iterations;
+    ``progress`` shows a tqdm bar. See `CollectiveResult` for the statistics kept.
     """
     unknown = [op for op in ops if op not in MEASURED_OPS]
     if unknown:
@@ -199,5 +210,6 @@ def run_collectives(sizes: list[int], ops: tuple[str, ...] = ("all_reduce",), *,
     finally:
         if bar is not None:
             bar.close()
-    return [CollectiveResult(r["op"], r["size"], nprocs, chosen, r["iters"], r["time_s"])
+    return [CollectiveResult(r["op"], r["size"], nprocs, chosen, r["iters"], r["time_s"],
+                             r.get("time_mean_s"), r.get("time_p10_s"), r.get("time_p90_s"))
             for r in rows]

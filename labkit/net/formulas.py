@@ -1,6 +1,7 @@
 """nccl-tests' bandwidth formulas: algorithm bandwidth and bus bandwidth.
 
-Lab 06: "measured". From NVIDIA/nccl-tests doc/PERFORMANCE.md (shared/reference/perf.md §4.1):
+Lab 06: "measured". From NVIDIA/nccl-tests doc/PERFORMANCE.md
+(https://github.com/NVIDIA/nccl-tests/blob/master/doc/PERFORMANCE.md; ref §4.1):
 ``algbw = S / t`` and ``busbw = algbw x factor``, where the factor makes results comparable
 with the hardware's peak, whatever the number of ranks ``n``:
 

@@ -10,8 +10,13 @@ Lab 06: "models". A message of S bytes over one link costs ``t = alpha + S / B``
   P, at the same full bandwidth ("Massively Scale Your Deep Learning Training with NCCL 2.4",
   NVIDIA technical blog, 2019): ``t = 2 ceil(log2 P) alpha + 2(P-1)/P x S/B``.
 
-`LINKS` holds per-GPU, per-direction bandwidths with their sources (shared/reference/perf.md
-§4.3); `MODELS` holds parameter counts. Units: bytes, seconds, bytes/s.
+In both formulas ``alpha`` is the latency of **one step** (one message between two ranks), not
+of a whole all-reduce: `step_latency` turns the fixed cost of a measured all-reduce into that.
+`NCCL_NET_STEP_LATENCY_S` holds the per-step network latencies that NCCL's own cost model
+assumes (constants of the model, not measurements).
+
+`LINKS` holds per-GPU, per-direction bandwidths with their public sources (ref §4.3);
+`MODELS` holds parameter counts. Units: bytes, seconds, bytes/s.
 """
 
 from __future__ import annotations
@@ -22,7 +27,8 @@ from dataclasses import dataclass
 import numpy as np
 
 __all__ = ["Link", "LINKS", "MODELS", "BYTES_PER_PARAM", "ring_allreduce_time",
-           "tree_allreduce_time", "gradient_bytes", "AlphaBeta", "fit_alpha_beta"]
+           "tree_allreduce_time", "gradient_bytes", "AlphaBeta", "fit_alpha_beta",
+           "step_latency", "NCCL_NET_STEP_LATENCY_S", "NCCL_COST_MODEL_SOURCE"]
 
 
 @dataclass(frozen=True)
@@ -35,16 +41,29 @@ class Link:
 
 
 LINKS: dict[str, Link] = {link.name: link for link in (
+    # ref §4.3 for each line below
     Link("NVLink 4", 450e9, "H100 NVLink 4: 900 GB/s bidirectional per GPU = 450 GB/s per "
-         "direction, line rate (nvidia.com Hopper architecture page; perf.md §4.3). NCCL "
-         "reaches about 370 GB/s ring busbw on it (nccl-tests issue #212)"),
-    Link("InfiniBand NDR", 50e9, "NDR 400 Gb/s per port = 50 GB/s per direction "
-         "(ConnectX-7 user manual, docs.nvidia.com; perf.md §4.3); one port per GPU"),
-    Link("400 GbE", 50e9, "400 Gb/s Ethernet = 50 GB/s per direction (IEEE 802.3bs; "
-         "ConnectX-7 supports 400GbE, perf.md §4.3); one port per GPU"),
-    Link("100 GbE", 12.5e9, "100 Gb/s Ethernet = 12.5 GB/s per direction (IEEE 802.3ba); "
+         "direction, line rate (https://www.nvidia.com/en-sg/technologies/hopper-architecture/);"
+         " NCCL reaches about 370 GB/s ring busbw on it "
+         "(https://github.com/NVIDIA/nccl-tests/issues/212)"),
+    Link("InfiniBand NDR", 50e9, "NDR 400 Gb/s per port = 50 GB/s per direction, ConnectX-7 "
+         "(https://docs.nvidia.com/networking/display/ConnectX7VPI/Introduction); one port "
+         "per GPU"),
+    Link("400 GbE", 50e9, "400 Gb/s Ethernet (IEEE 802.3bs) = 50 GB/s per direction; "
+         "ConnectX-7 supports 400GbE "
+         "(https://docs.nvidia.com/networking/display/ConnectX7VPI/Introduction); one port "
+         "per GPU"),
+    Link("100 GbE", 12.5e9, "100 Gb/s Ethernet (IEEE 802.3ba) = 12.5 GB/s per direction; "
          "one port per GPU"),
 )}
+
+# NCCL's cost model: the hwLat table in src/graph/tuning.cc, row NET (a step that crosses the
+# network), column Ring, one value per protocol, in microseconds (NCCL 2.20.3). NCCL picks LL
+# for small messages and Simple for large ones. These are constants NCCL uses to choose an
+# algorithm, not measured latencies; other NCCL versions use other values.
+NCCL_NET_STEP_LATENCY_S: dict[str, float] = {"LL": 2.7e-6, "LL128": 4.0e-6, "Simple": 14.0e-6}
+NCCL_COST_MODEL_SOURCE = ("NCCL's cost model, hwLat[NET][Ring] in src/graph/tuning.cc "
+                          "(https://github.com/NVIDIA/nccl/blob/v2.20.3-1/src/graph/tuning.cc)")
 
 MODELS: dict[str, float] = {
     # torchvision.models.resnet50 documentation, ResNet50_Weights.IMAGENET1K_V1: num_params
@@ -81,6 +100,16 @@ def tree_allreduce_time(size_bytes: float, n: int, bandwidth: float,
     if n == 1:
         return 0.0
     return 2 * math.ceil(math.log2(n)) * latency_s + 2 * (n - 1) / n * size_bytes / bandwidth
+
+
+def step_latency(allreduce_alpha_s: float, n: int) -> float:
+    """Per-step latency (s) of a ring all-reduce whose fixed cost over ``n`` ranks is
+    ``allreduce_alpha_s`` (the alpha of `fit_alpha_beta`): a ring has 2(n-1) steps."""
+    if n < 2:
+        raise ValueError(f"rank count {n} must be >= 2 (one rank takes no step)")
+    if allreduce_alpha_s < 0:
+        raise ValueError(f"alpha {allreduce_alpha_s} s must be >= 0")
+    return allreduce_alpha_s / (2 * (n - 1))
 
 
 def gradient_bytes(model: str | float, dtype: str = "fp32") -> float:

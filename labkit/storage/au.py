@@ -4,7 +4,7 @@ Lab 05: "accelerator utilisation". MLPerf Storage runs DLIO, which replaces each
 step's GPU compute by ``sleep(computation_time)`` and reports
 ``AU = total compute time / total time``, the first step excluded; a run passes when
 AU >= 0.90 (ResNet-50, 3D U-Net) or >= 0.70 (CosmoFlow)
-(argonne-lcf/dlio_benchmark statscounter.py, config.py; shared/reference/perf.md §3.1).
+(https://github.com/argonne-lcf/dlio_benchmark, statscounter.py and config.py; ref §3.1).
 
 `WORKLOADS` holds the closed-division configs' numbers, each citing its file in
 https://github.com/mlcommons/storage/tree/main/configs/dlio/workload (read at

@@ -148,7 +148,8 @@ def python_read(job: FioJob, path: str | Path, *, seed: int = 0) -> FioResult:
     return FioResult(name=job.name, rw=job.rw, block_size=job.block_size, iodepth=job.iodepth,
                      bandwidth=io_bytes / elapsed, iops=len(lat) / elapsed, p50_us=pct(0.50),
                      p99_us=pct(0.99), io_bytes=io_bytes, runtime_s=elapsed, engine=engine,
-                     direct=direct, note=note)
+                     direct=direct, note=note,
+                     mean_us=sum(lat) / len(lat) * 1e6 if lat else None)
 
 
 def measure_read(job: FioJob, path: str | Path, *, engine: str = "auto") -> FioResult:

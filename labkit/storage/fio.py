@@ -8,10 +8,12 @@ Lab 05: "the raw ceiling". Generic form, then the sequential job this module bui
         --iodepth=32 --ioengine=libaio --direct=1 --runtime=2 --time_based --output-format=json
 
 Option meanings and the JSON fields follow the fio documentation
-(https://fio.readthedocs.io/en/latest/fio_doc.html; shared/reference/perf.md §3.3):
+(https://fio.readthedocs.io/en/latest/fio_doc.html; ref §3.3):
 ``direct=1`` is O_DIRECT (no page cache), ``bw`` is KiB/s, ``bw_bytes`` bytes/s,
-``clat_ns.percentile`` completion latency in ns. fio also invalidates the file's page cache
-before a job (``invalidate=1`` is its default). Units here: bytes, bytes/s, seconds, µs.
+``clat_ns.percentile`` completion latency in ns, ``lat_ns.mean`` the mean total latency
+(submission + completion) in ns, the one Little's law relates to IOPS and queue depth. fio
+also invalidates the file's page cache before a job (``invalidate=1`` is its default).
+Units here: bytes, bytes/s, seconds, µs.
 """
 
 from __future__ import annotations
@@ -72,10 +74,12 @@ class FioJob:
 
 @dataclass(frozen=True)
 class FioResult:
-    """What one read measurement gives: bandwidth (bytes/s), IOPS, completion latency (µs).
+    """What one read measurement gives: bandwidth (bytes/s), IOPS, latency (µs).
 
-    ``engine`` says who measured ("fio-3.33" or the Python fallback) and ``direct`` whether
-    the page cache was bypassed; ``note`` labels anything that is not a plain fio run.
+    ``p50_us``/``p99_us`` are completion-latency percentiles; ``mean_us`` is the mean total
+    latency of an I/O (fio's ``lat_ns.mean``), so that IOPS ~ iodepth / mean latency (Little's
+    law). ``engine`` says who measured ("fio-3.33" or the Python fallback) and ``direct``
+    whether the page cache was bypassed; ``note`` labels anything that is not a plain fio run.
     """
 
     name: str
@@ -91,6 +95,7 @@ class FioResult:
     engine: str
     direct: bool
     note: str = ""
+    mean_us: float | None = None
 
     @property
     def mib_s(self) -> float:
@@ -146,13 +151,15 @@ def parse_fio_json(text: str) -> list[FioResult]:
         read = job["read"]
         bandwidth = read.get("bw_bytes", read.get("bw", 0) * 1024)
         clat = read.get("clat_ns", {})
+        mean_ns = read.get("lat_ns", {}).get("mean", clat.get("mean"))
         results.append(FioResult(
             name=name, rw=opts.get("rw", "read"), block_size=parse_size(opts.get("bs", "4k")),
             iodepth=int(opts.get("iodepth", 1)), bandwidth=float(bandwidth),
             iops=float(read.get("iops", 0.0)), p50_us=_percentile(clat, "50.000000"),
             p99_us=_percentile(clat, "99.000000"), io_bytes=int(read.get("io_bytes", 0)),
             runtime_s=read.get("runtime", 0) / 1000.0, engine=version,
-            direct=str(opts.get("direct", "0")) == "1"))
+            direct=str(opts.get("direct", "0")) == "1",
+            mean_us=None if mean_ns is None else mean_ns / 1000.0))
     return results
 
 

@@ -1,7 +1,7 @@
 """PyTorch DataLoader settings, one named tuple of knobs, and a throughput measurement.
 
 Lab 05: "loader tuning". The knobs and their defaults are PyTorch's
-(``torch.utils.data.DataLoader``; shared/reference/perf.md §3.2):
+(``torch.utils.data.DataLoader``, https://docs.pytorch.org/docs/stable/data.html; ref §3.2):
 
 - ``num_workers`` (default 0: load in the training process, in series with compute);
 - ``prefetch_factor``: batches loaded ahead *per worker* (None with 0 workers, else 2);

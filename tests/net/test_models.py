@@ -10,9 +10,12 @@ import pytest
 from labkit.net.models import (
     LINKS,
     MODELS,
+    NCCL_COST_MODEL_SOURCE,
+    NCCL_NET_STEP_LATENCY_S,
     fit_alpha_beta,
     gradient_bytes,
     ring_allreduce_time,
+    step_latency,
     tree_allreduce_time,
 )
 
@@ -68,6 +71,36 @@ def test_links_are_per_direction_bandwidths_with_sources():
     assert LINKS["InfiniBand NDR"].bandwidth == LINKS["400 GbE"].bandwidth == 400e9 / 8
     assert LINKS["100 GbE"].bandwidth == 100e9 / 8
     assert all(link.source for link in LINKS.values()) and MODELS["ResNet-50"] == 25_557_032
+
+
+@pytest.mark.parametrize("source", [link.source for link in LINKS.values()]
+                         + [NCCL_COST_MODEL_SOURCE], ids=[*LINKS, "nccl-cost-model"])
+def test_sources_shown_to_students_are_public(source):
+    # students print these; the course's reference file is not in their repository
+    assert "perf.md" not in source and "shared/" not in source
+    assert "https://" in source or "IEEE 802.3" in source
+
+
+def test_nccl_step_latencies_grow_with_the_protocol_chunk():
+    lat = NCCL_NET_STEP_LATENCY_S
+    assert 0 < lat["LL"] < lat["LL128"] < lat["Simple"] < 1e-4  # microseconds, not ms
+
+
+@pytest.mark.parametrize(("alpha", "n", "expected"), [
+    (500e-6, 2, 250e-6),     # a 2-rank ring has 2 steps
+    (700e-6, 8, 50e-6),      # 2(8-1) = 14 steps
+    (0.0, 4, 0.0),
+], ids=["two-ranks", "eight-ranks", "zero"])
+def test_step_latency(alpha, n, expected):
+    assert step_latency(alpha, n) == pytest.approx(expected)
+    # and it round-trips through the ring model's latency term
+    assert ring_allreduce_time(0, n, 1e9, step_latency(alpha, n)) == pytest.approx(alpha)
+
+
+@pytest.mark.parametrize(("alpha", "n"), [(1e-3, 1), (-1e-6, 2)], ids=["one-rank", "negative"])
+def test_step_latency_rejects(alpha, n):
+    with pytest.raises(ValueError, match="must be >= "):
+        step_latency(alpha, n)
 
 
 @pytest.mark.parametrize(("alpha", "beta", "noise"), [

@@ -70,6 +70,9 @@ def test_parse_recorded_output(fixture, name, rw, bs, depth):
     assert result.iops == pytest.approx(raw["iops"])
     assert result.p50_us == raw["clat_ns"]["percentile"]["50.000000"] / 1000
     assert result.p99_us >= result.p50_us
+    assert result.mean_us == raw["lat_ns"]["mean"] / 1000  # total latency: slat + clat
+    # Little's law with the mean (not the median) latency: IOPS = iodepth / mean latency
+    assert result.iops == pytest.approx(depth / (result.mean_us * 1e-6), rel=0.05)
     assert result.direct and result.engine == "fio-3.33"
     # bandwidth ~ IOPS x block size, as fio computes both from the same I/Os
     assert result.bandwidth == pytest.approx(result.iops * bs, rel=0.02)
@@ -97,7 +100,7 @@ def test_bw_in_kib_when_bw_bytes_is_absent():
             '"job options": {"rw": "read", "bs": "4k", "direct": "1"}, '
             '"read": {"bw": 1000, "iops": 250.0, "runtime": 1000}}]}')
     (result,) = parse_fio_json(text)
-    assert result.bandwidth == 1000 * 1024 and result.p50_us is None
+    assert result.bandwidth == 1000 * 1024 and result.p50_us is None and result.mean_us is None
 
 
 @pytest.mark.skipif(fio_version() is None, reason="fio is not installed (apt-get install fio)")
