@@ -60,13 +60,16 @@ release: setup ## regenerate labs/ from solutions/ (nbgrader generate_assignment
 grade: setup ## autograde submitted/<student>/<lab>/, feedback HTML, grades CSV
 	$(BIN)/labkit course grade
 
+BENCH_SUITES := storage network pipeline
 bench: setup ## speed targets -> build/bench/ (make bench [storage] [network] [pipeline] [QUICK=1])
-	$(BIN)/python -m labkit.bench $(filter storage network pipeline course,$(MAKECMDGOALS)) \
+	@bad="$(filter-out bench $(BENCH_SUITES),$(MAKECMDGOALS))"; if [ -n "$$bad" ]; then \
+	  echo "ERROR: unknown bench suite(s): $$bad (valid: $(BENCH_SUITES))" >&2; exit 2; fi
+	$(BIN)/python -m labkit.bench $(filter $(BENCH_SUITES),$(MAKECMDGOALS)) \
 	  $(if $(QUICK),--quick)
 
 # `make bench storage network`: the suite names are arguments of bench, not targets.
 ifneq ($(filter bench,$(MAKECMDGOALS)),)
-storage network pipeline course: ; @:
+$(BENCH_SUITES): ; @:
 else
 pipeline: setup ## Lab 07 end to end: dataset, ETL, train, export, serve, infer, sweep
 	$(BIN)/labkit pipeline all

@@ -24,7 +24,6 @@ SUITES = {
     "storage": "labkit.storage.bench",
     "network": "labkit.net.bench",
     "pipeline": "labkit.pipeline.bench",
-    "course": "labkit.course.bench",
 }
 
 
@@ -63,7 +62,9 @@ def _markdown(results: list[BenchResult]) -> str:
 
 
 def write_report(results: list[BenchResult], out_dir: Path) -> Path:
-    """Write one JSON per suite and a Markdown table of all; return the table's path."""
+    """Write one JSON per suite run now, and a Markdown table of every suite's latest JSON
+    in ``out_dir`` (``make bench storage`` then ``make bench network`` keeps both); return
+    the table's path."""
     out_dir.mkdir(parents=True, exist_ok=True)
     machine = {"platform": platform.platform(), "python": platform.python_version(),
                "cpus": os.cpu_count(), "when": time.strftime("%Y-%m-%dT%H:%M:%S")}
@@ -71,9 +72,15 @@ def write_report(results: list[BenchResult], out_dir: Path) -> Path:
         rows = [asdict(r) for r in results if r.suite == suite]
         (out_dir / f"{suite}.json").write_text(json.dumps({"machine": machine, "results": rows},
                                                           indent=2))
+    sections = []
+    for path in sorted(out_dir.glob("*.json")):
+        stored = json.loads(path.read_text())
+        run = stored["machine"]
+        sections.append(f"## {path.stem}\n\n{run['platform']}, {run['cpus']} CPUs, "
+                        f"{run['when']}\n\n"
+                        + _markdown([BenchResult(**r) for r in stored["results"]]))
     table = out_dir / "README.md"
-    table.write_text(f"# Benchmarks\n\n{machine['platform']}, {machine['cpus']} CPUs, "
-                     f"{machine['when']}\n\n" + _markdown(results))
+    table.write_text("# Benchmarks\n\n" + "\n".join(sections))
     return table
 
 
@@ -91,6 +98,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="smaller, faster measurements")
     parser.add_argument("--out", type=Path, default=Path("build/bench"))
     args = parser.parse_args(argv)
+    unknown = [s for s in args.suites or [] if s not in SUITES]
+    if unknown:
+        parser.error(f"unknown suite(s) {', '.join(unknown)} (valid: {', '.join(SUITES)})")
     names = args.suites or [s for s in SUITES if _available(SUITES[s])]
     results = run_suites(names, quick=args.quick)
     table = write_report(results, args.out)

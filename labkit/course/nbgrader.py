@@ -128,11 +128,17 @@ def grade(layout: CourseLayout, labs: list[str] | None = None, *,
     a cell that runs past it is interrupted, scored as failed, and grading goes on.
     """
     submissions = layout.submissions()
+    asked = sorted(set(labs or []) - set(layout.lab_ids()))
+    if asked:
+        raise NbgraderError(f"--lab {', '.join(asked)}: not a lab of this course (labs: "
+                            f"{', '.join(layout.lab_ids())})")
     labs = [lab for lab in (labs or sorted(submissions)) if lab in submissions]
     unknown = sorted(set(labs) - set(layout.lab_ids()))
     if unknown:
         raise NbgraderError(f"submitted/ holds work for {', '.join(unknown)}, which is not a "
                             f"lab of this course (labs: {', '.join(layout.lab_ids())})")
+    if not labs:  # nothing to grade: leave the gradebook and build/grader/ alone
+        return []
     scratch = layout.grader_build / "release"
     release(layout, labs, release_dir=scratch)  # records each lab's cells in the gradebook
     limits = [f"--Execute.timeout={timeout}"] if timeout else []

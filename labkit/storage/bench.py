@@ -67,15 +67,21 @@ def run_bench(quick: bool = False) -> list[BenchResult]:
         shards = write_tar_shards([jpegs[i % 256] for i in range(count)],
                                   [labels[i % 256] for i in range(count)], root / "shards",
                                   256, samples_per_shard=max(1, count // (16 if quick else 64)))
-        # fio reads a file of the same size once, as the loader reads each shard once.
-        job = FioJob("seq-read", "read", 1024**2, 32,
-                     min(size, shards.nbytes) // 1024**2 * 1024**2, runtime_s=60,
-                     time_based=False)
-        ceilings, streams = [], []
+        # fio reads a file of the same size once, as the loader reads each shard once. The
+        # ceiling is the best of two block sizes: 1 MiB (fio's usual sequential block) and the
+        # loader's own 4 MiB reads, which this kind of virtual disk serves much faster.
+        nbytes = min(size, shards.nbytes) // (4 * 1024**2) * (4 * 1024**2)
+        jobs = [FioJob(f"seq-read-{bs >> 20}m", "read", bs, 32, nbytes, runtime_s=60,
+                       time_based=False) for bs in (1024**2, 4 * 1024**2)]
+        runs: dict[str, list] = {job.name: [] for job in jobs}
+        streams = []
         for _ in range(3):  # alternate, keep the medians: this host's disk is noisy
-            ceilings.append(measure_read(job, root / "ceiling.bin"))
+            for job in jobs:
+                runs[job.name].append(measure_read(job, root / "ceiling.bin"))
             streams.append(shard_loader_bandwidth(shards))
-        ceiling = sorted(ceilings, key=lambda r: r.bandwidth)[1]
+        medians = {name: sorted(rs, key=lambda r: r.bandwidth)[1] for name, rs in runs.items()}
+        job = max(jobs, key=lambda j: medians[j.name].bandwidth)
+        ceiling, ceilings = medians[job.name], runs[job.name]
         stream = sorted(streams, key=lambda r: r["bandwidth"])[1]
         (root / "ceiling.bin").unlink()
         # AU: small JPEG files, an H100's ResNet-50 time per sample.
@@ -90,11 +96,13 @@ def run_bench(quick: bool = False) -> list[BenchResult]:
     ratio = stream["bandwidth"] / ceiling.bandwidth
     tuned, naive = au["tuned"], au["naive"]
     return [
-        BenchResult(SUITE, "fio sequential read, direct I/O, 1 MiB, QD32, one pass",
-                    ceiling.bandwidth / 1e6, "MB/s",
+        BenchResult(SUITE, f"fio sequential read, direct I/O, QD32, one pass, best block size "
+                    f"({job.block_size >> 20} MiB)", ceiling.bandwidth / 1e6, "MB/s",
                     details={"engine": ceiling.engine, "direct": ceiling.direct,
                              "note": ceiling.note, "file_bytes": job.size,
-                             "runs_MBps": [r.bandwidth / 1e6 for r in ceilings]}),
+                             "runs_MBps": [r.bandwidth / 1e6 for r in ceilings],
+                             "median_MBps_by_job": {n: m.bandwidth / 1e6
+                                                    for n, m in medians.items()}}),
         BenchResult(SUITE, "shard loader (4 read threads, O_DIRECT, raw) / fio sequential",
                     ratio, "x", goal=">= 0.80", goal_met=ratio >= 0.80,
                     details={"loader_MBps": stream["bandwidth"] / 1e6,
