@@ -19,6 +19,7 @@ from labkit.k8s.lint import RULES, Finding, LintContext, lint, lint_documents
 from labkit.k8s.manifests import (
     CUDA_IMAGE,
     Document,
+    ManifestError,
     effective_requests,
     gpu_pod,
     gpu_requests,
@@ -42,6 +43,7 @@ __all__ = [
     "Explanation",
     "Finding",
     "LintContext",
+    "ManifestError",
     "Node",
     "SchemaError",
     "Taint",
@@ -70,9 +72,16 @@ __all__ = [
 
 
 def check(paths, ctx: LintContext | None = None) -> list:
-    """Schema errors and lint findings of manifest files or folders, in file order.
+    """Load problems, schema errors and lint findings of manifest files or folders, in file order.
 
-    Lab 04: ``check("manifests/k8s")`` -> [] when every manifest is valid and clean.
+    Lab 04: ``check("manifests/k8s")`` -> [] when every manifest is valid and clean. A file
+    that is not YAML (or empty) gives a ``ManifestError`` and the other files are still
+    checked; an object with schema errors is not linted (the lint rules assume its shape).
     """
-    docs = load_documents(paths)
-    return [*validate_documents(docs), *lint_documents(docs, ctx)]
+    errors: list[ManifestError] = []
+    docs = load_documents(paths, errors=errors)
+    found: list = list(errors)
+    for doc in docs:
+        invalid = validate_documents([doc])
+        found += invalid or lint_documents([doc], ctx)
+    return found

@@ -9,6 +9,8 @@ wording, the message quotes it (ref = shared/reference/k8s_vgpu.md, mig.md §4):
 - ``requests-equal-limits``: extended resources cannot be overcommitted ("must be equal to
   <resource> limit of <n>", [K9]); ``integer-gpu``: device counts are integers ("must be an
   integer", [K9]);
+- ``quantity``: every requests/limits value parses as a Kubernetes quantity (the apiserver
+  refuses the object otherwise); the other resource rules skip a pod with a bad one;
 - ``mig-resource``: ``nvidia.com/mig-*`` names exist for the GPU model (labkit.mig catalog) and
   only under the ``mixed`` strategy (mig.md §4.1);
 - ``gpu-toleration``: a GPU pod tolerates the GPU nodes' taint (default
@@ -64,6 +66,7 @@ RULES = {
     "gpu-limits": "a GPU in resources.requests is also in resources.limits",
     "requests-equal-limits": "extended resources (nvidia.com/*) have requests equal to limits",
     "integer-gpu": "GPU and MIG device counts are whole numbers",
+    "quantity": "resource quantities use Kubernetes' syntax (1, 500m, 16Gi, 1e3)",
     "mig-resource": "MIG resource names exist for the GPU model and the MIG strategy",
     "gpu-toleration": "GPU pods tolerate the GPU nodes' taint",
     "resources-set": "every container requests cpu and memory and limits memory",
@@ -132,6 +135,23 @@ def _model_from_product(product: str | None):
         return None
 
 
+def _quantity_rules(path: str, spec: dict, add) -> bool:
+    """Report every requests/limits value that is not a quantity; True when all parse."""
+    ok = True
+    for group in ("initContainers", "containers"):
+        for i, c in enumerate(spec.get(group) or []):
+            res = c.get("resources") or {}
+            for kind in ("requests", "limits"):
+                for name, value in (res.get(kind) or {}).items():
+                    try:
+                        parse_quantity(value)
+                    except ValueError as err:
+                        ok = False
+                        add("quantity", f"{path}.{group}[{i}].resources.{kind}[{name}]",
+                            f'Invalid value: "{value}": {err}')
+    return ok
+
+
 def _container_rules(path: str, c: dict, add) -> None:
     res = c.get("resources") or {}
     requests, limits = res.get("requests") or {}, res.get("limits") or {}
@@ -139,11 +159,7 @@ def _container_rules(path: str, c: dict, add) -> None:
         for name, value in table.items():
             if not is_extended(name):
                 continue
-            try:
-                qty = parse_quantity(value)
-            except ValueError as err:
-                add("integer-gpu", f"{path}.resources.{kind}[{name}]", str(err))
-                continue
+            qty = parse_quantity(value)
             if qty.denominator != 1:
                 add("integer-gpu", f"{path}.resources.{kind}[{name}]",
                     f'Invalid value: "{value}": must be an integer (devices are whole: '
@@ -262,6 +278,9 @@ def lint(obj: dict, ctx: LintContext | None = None, *, source: str = "") -> list
     for path, spec in pod_specs(obj):
         containers = spec.get("containers") or []
         exempt = any(str(c.get("image", "")).startswith(images) for c in containers)
+        if not _quantity_rules(path, spec, add):
+            _security_rules(path, spec, exempt, add)
+            continue
         for i, c in enumerate(containers):
             _container_rules(f"{path}.containers[{i}]", c, add)
         gpus = gpu_requests(spec)
@@ -283,9 +302,13 @@ def lint(obj: dict, ctx: LintContext | None = None, *, source: str = "") -> list
 
 
 def lint_documents(docs: list[Document], ctx: LintContext | None = None) -> list[Finding]:
-    """Findings for every document, each tagged with its file."""
+    """Findings for every mapping document, each tagged with its file.
+
+    The rules assume a schema-valid object: ``labkit.k8s.check`` lints only those.
+    """
     found = []
     for doc in docs:
-        found += lint(doc.obj, ctx, source=doc.where)
+        if isinstance(doc.obj, dict):  # other shapes are schema errors (validate_documents)
+            found += lint(doc.obj, ctx, source=doc.where)
     return found
 

@@ -18,6 +18,7 @@ import yaml
 
 __all__ = [
     "Document",
+    "ManifestError",
     "GPU_PREFIX",
     "effective_requests",
     "gpu_pod",
@@ -56,8 +57,66 @@ class Document:
         return f"{self.source}#{self.index}" if self.index else self.source
 
 
-def load_documents(paths: str | Path | Iterable[str | Path]) -> list[Document]:
-    """Every non-empty YAML document of the files (a folder: its ``*.yaml``, sorted)."""
+class ManifestError(ValueError):
+    """A file that cannot be read as YAML manifests: where (file, document, line) and why.
+
+    ``str()`` is one line for a terminal: ``FILE#DOC:LINE: what is wrong; what to do``.
+    """
+
+    def __init__(self, source: str, message: str, *, index: int = 0, line: int | None = None):
+        self.source, self.index, self.line, self.message = source, index, line, message
+        super().__init__(str(self))
+
+    @property
+    def where(self) -> str:
+        text = f"{self.source}#{self.index}" if self.index else self.source
+        return f"{text}, line {self.line}" if self.line else text
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.message}"
+
+
+def _yaml_error(source: str, index: int, err: yaml.YAMLError) -> ManifestError:
+    mark = getattr(err, "problem_mark", None) or getattr(err, "context_mark", None)
+    what = ": ".join(filter(None, [getattr(err, "context", None),
+                                  getattr(err, "problem", None)])) or str(err).splitlines()[0]
+    return ManifestError(source, f"YAML syntax error: {what}; fix the YAML (indentation, a "
+                         "missing ':' or an unclosed quote or bracket) and rerun",
+                         index=index, line=mark.line + 1 if mark else None)
+
+
+def _read(f: Path) -> list[Document]:
+    source = str(f)
+    try:
+        text = f.read_text(encoding="utf-8")
+    except UnicodeDecodeError as err:
+        raise ManifestError(source, f"not UTF-8 text ({err.reason} at byte {err.start}); "
+                            "save the manifest as UTF-8 YAML") from None
+    except OSError as err:
+        raise ManifestError(source, f"cannot be read ({err.strerror or err}); check the "
+                            "path and its permissions") from None
+    docs, count = [], 0
+    try:
+        for obj in yaml.safe_load_all(text):
+            if obj is not None:
+                docs.append(Document(source, count, obj))
+            count += 1
+    except yaml.YAMLError as err:
+        raise _yaml_error(source, count, err) from None
+    if not docs:
+        raise ManifestError(source, "holds no YAML document (empty, or only comments); add "
+                            "a manifest or remove the file")
+    return docs
+
+
+def load_documents(paths: str | Path | Iterable[str | Path], *,
+                   errors: list[ManifestError] | None = None) -> list[Document]:
+    """Every non-empty YAML document of the files (a folder: its ``*.yaml``, sorted).
+
+    A file that cannot be read, is not valid YAML or holds no document raises
+    ``ManifestError``; with ``errors=[]`` the problem is appended there instead and the
+    other files are still read (what ``python -m labkit.k8s check`` does).
+    """
     if isinstance(paths, (str, Path)):
         paths = [paths]
     files: list[Path] = []
@@ -65,15 +124,19 @@ def load_documents(paths: str | Path | Iterable[str | Path]) -> list[Document]:
         files += sorted(p.glob("*.yaml")) + sorted(p.glob("*.yml")) if p.is_dir() else [p]
     docs = []
     for f in files:
-        for i, obj in enumerate(yaml.safe_load_all(f.read_text())):
-            if obj is not None:
-                docs.append(Document(str(f), i, obj))
+        try:
+            docs += _read(f)
+        except ManifestError as err:
+            if errors is None:
+                raise
+            errors.append(err)
     return docs
 
 
 def object_name(obj: dict) -> str:
     """``Kind/namespace/name`` (namespace omitted when unset), as kubectl prints objects."""
-    meta = obj.get("metadata") or {}
+    meta = obj.get("metadata")
+    meta = meta if isinstance(meta, dict) else {}
     ns = f"{meta['namespace']}/" if meta.get("namespace") else ""
     return f"{obj.get('kind', '?')}/{ns}{meta.get('name', '?')}"
 

@@ -18,7 +18,7 @@ Command-line equivalent: ``kubernetes-validate --strict -k 1.33.0 <file>``.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 
 import jsonschema
@@ -31,6 +31,7 @@ from labkit.k8s.manifests import Document, object_name
 __all__ = ["KUBERNETES_VERSION", "SchemaError", "validate", "validate_documents"]
 
 KUBERNETES_VERSION = "1.33"
+_INDEX = re.compile(r"\[[^]]*\]")  # spec.containers[0].name -> spec.containers.name
 _DIR = f"kubernetes-json-schema/v{KUBERNETES_VERSION}.0-local-strict"
 
 
@@ -42,10 +43,12 @@ class SchemaError:
     path: str
     message: str
     source: str = ""
+    hint: str = field(default="", compare=False)  # the next action, when there is one
 
     def __str__(self) -> str:
         where = f"{self.source}: " if self.source else ""
-        return f"{where}{self.object}: {self.path or '<root>'}: {self.message}"
+        hint = f" ({self.hint})" if self.hint else ""
+        return f"{where}{self.object}: {self.path or '<root>'}: {self.message}{hint}"
 
 
 def _path(parts) -> str:
@@ -105,9 +108,15 @@ def _volcano_admission(obj: dict, name: str) -> list[SchemaError]:
 
 def validate(obj: dict) -> list[SchemaError]:
     """Schema errors of one object (empty list: valid) for Kubernetes ``KUBERNETES_VERSION``."""
-    if not isinstance(obj, dict) or "kind" not in obj or "apiVersion" not in obj:
+    if not isinstance(obj, dict):
+        return [SchemaError("?", "", _not_a_mapping(obj))]
+    if "kind" not in obj or "apiVersion" not in obj:
         return [SchemaError("?", "", "not a Kubernetes object (no apiVersion or kind)")]
     name = object_name(obj)
+    bad = [f for f in ("apiVersion", "kind") if not isinstance(obj[f], str) or not obj[f]]
+    if bad:
+        return [SchemaError(name, f, f"{obj[f]!r} is not a string; write the {f} as text, "
+                                     "e.g. apiVersion: v1, kind: Pod") for f in bad]
     key = (obj["apiVersion"], obj["kind"])
     if key in VOLCANO_SCHEMAS:
         found = _errors(jsonschema.Draft202012Validator(VOLCANO_SCHEMAS[key]), obj, name)
@@ -126,14 +135,37 @@ def validate(obj: dict) -> list[SchemaError]:
                                       f"(apiVersion {obj['apiVersion']}) in Kubernetes "
                                       f"{KUBERNETES_VERSION}, nor in labkit's Volcano subset; "
                                       "check the apiVersion and kind")]
-    return _errors(validator, obj, name)
+    found = _errors(validator, obj, name)
+    # The next action: kubectl explain shows the field's type and documentation.
+    kind = obj["kind"].lower()
+    return [SchemaError(e.object, e.path, e.message,
+                        hint=f"see: kubectl explain {kind}.{_INDEX.sub('', e.path)}"
+                        if e.path else "") for e in found]
+
+
+def _not_a_mapping(obj) -> str:
+    what = {list: "a list", str: "a string", int: "a number", float: "a number",
+            bool: "a boolean"}.get(type(obj), type(obj).__name__)
+    hint = ("; write one object per document, separated by '---' lines" if isinstance(obj, list)
+            else "; check the indentation, or that the file is a manifest at all")
+    return (f"the document is {what}, not a mapping: a manifest is a mapping with apiVersion, "
+            f"kind and metadata (Helm values: a mapping of settings){hint}")
 
 
 def validate_documents(docs: list[Document]) -> list[SchemaError]:
-    """Schema errors of every Kubernetes object in ``docs`` (Helm values files are skipped)."""
+    """Schema errors of every Kubernetes object in ``docs`` (Helm values files are skipped).
+
+    A document that is not a mapping (a list, a string) is an error here, so that
+    ``lint`` only ever sees mappings.
+    """
     found = []
     for doc in docs:
+        if not isinstance(doc.obj, dict):
+            found.append(SchemaError(f"document {doc.index}", "", _not_a_mapping(doc.obj),
+                                     doc.where))
+            continue
         if "kind" not in doc.obj and "apiVersion" not in doc.obj:
             continue  # not an API object: Helm values, checked by lint
-        found += [SchemaError(e.object, e.path, e.message, doc.where) for e in validate(doc.obj)]
+        found += [SchemaError(e.object, e.path, e.message, doc.where, e.hint)
+                  for e in validate(doc.obj)]
     return found

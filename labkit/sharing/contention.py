@@ -42,6 +42,7 @@ __all__ = [
     "WorkerPool",
     "partition_cores",
     "participants_for",
+    "resolve_schemes",
     "run_experiment",
 ]
 
@@ -164,27 +165,46 @@ def _round(pool, people, slots, *, device, duration, seed, fractions=None) -> di
     return {p.name: a for p, a in zip(people, answers, strict=True)}
 
 
+def resolve_schemes(device: str, requested: list[str] | None, mig_devices: int,
+                    participants: int) -> list[str]:
+    """The schemes to run: ``requested``, or by default every scheme the machine can run.
+
+    The default on ``cuda`` includes ``mig`` only when ``mig_devices`` (existing MIG devices,
+    ``nvidia-smi -L``) covers one per participant; asking for ``mig`` without them is an error.
+    """
+    if device not in WORK:
+        raise ValueError(f"device '{device}' is not supported (valid: {', '.join(WORK)})")
+    table = CPU_SCHEMES if device == "cpu" else GPU_SCHEMES
+    enough = mig_devices >= participants
+    schemes = list(requested or [s for s in table if s != "mig" or enough])
+    unknown = [s for s in schemes if s not in table]
+    if unknown:
+        raise ValueError(f"scheme(s) {unknown} not available on {device} "
+                         f"(valid: {', '.join(table)})")
+    if "mig" in schemes and not enough:
+        raise RuntimeError(f"the mig scheme needs {participants} existing MIG devices, found "
+                           f"{mig_devices}; create them first (Lab 02) or drop 'mig'")
+    return schemes
+
+
 def run_experiment(tenants: int = 1, noisy: bool = True, *, schemes: list[str] | None = None,
                    duration_s: float = 2.0, device: str = "cpu", seed: int = 0,
                    progress: bool = True) -> ContentionResult:
     """Run the contention experiment; about ``(participants + schemes) * (duration_s + 1)`` s.
 
     Lab 03: ``run_experiment(tenants=1, noisy=True, duration_s=2)`` on 2 CPU cores compares
-    ``shared`` with ``partitioned``. ``device="cuda"`` runs the real-GPU schemes instead.
+    ``shared`` with ``partitioned``. ``device="cuda"`` runs the real-GPU schemes instead
+    (``mig`` by default only when enough MIG devices exist: ``resolve_schemes``).
     """
-    if device not in WORK:
-        raise ValueError(f"device '{device}' is not supported (valid: {', '.join(WORK)})")
+    named = resolve_schemes(device, schemes or None, 0, 0)  # bad device or scheme: fail early
     table = CPU_SCHEMES if device == "cpu" else GPU_SCHEMES
-    schemes = list(schemes or table)
-    unknown = [s for s in schemes if s not in table]
-    if unknown:
-        raise ValueError(f"scheme(s) {unknown} not available on {device} "
-                         f"(valid: {', '.join(table)})")
     cores = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
-    if device == "cpu" and "partitioned" in schemes and not cores:
+    if device == "cpu" and "partitioned" in named and not cores:
         raise RuntimeError("partitioned needs os.sched_setaffinity (Linux); "
                            "run only the shared scheme on this platform")
     people = participants_for(tenants, noisy, len(cores) or os.cpu_count() or 1)
+    uuids = mig_device_uuids() if device == "cuda" and (not schemes or "mig" in schemes) else []
+    schemes = resolve_schemes(device, schemes or None, len(uuids), len(people))
     result = ContentionResult(device, device == "cpu", cores, duration_s, people,
                               {s: table[s] for s in schemes})
     workers = {p.name: i for i, p in enumerate(people)}
@@ -207,10 +227,6 @@ def run_experiment(tenants: int = 1, noisy: bool = True, *, schemes: list[str] |
                  for pool, key, _ in plan.values()}
     envs = {"cpu": None, "gpu": None}
     if "mig" in schemes:
-        uuids = mig_device_uuids()
-        if len(uuids) < len(people):
-            raise RuntimeError(f"the mig scheme needs {len(people)} existing MIG devices, found "
-                               f"{len(uuids)}; create them first (Lab 02) or drop 'mig'")
         envs["mig"] = [{"CUDA_VISIBLE_DEVICES": u} for u in uuids[:len(people)]]
     rounds = [(pool, key, cores_of, [p]) for key, (pool, cores_of) in baselines.items()
               for p in people]

@@ -4,17 +4,24 @@
 # Usage: scripts/k8s/apply-manifests.sh [--model MODEL] [--strategy none|single|mixed]
 #            [--dry-run] [--yes] [--help] [FILE|FOLDER ...]
 #
-#   FILE|FOLDER  manifests to apply (default: manifests/k8s; Helm values files are skipped)
+#   FILE|FOLDER  manifests to apply (default: manifests/k8s)
 #   --model M    GPU model the cluster has, for MIG resource names (default: none assumed)
 #   --strategy S the device plugin's MIG strategy (default: $MIG_STRATEGY, else unset)
 #   --dry-run    validate and print the commands, change nothing
 #   --yes        do not ask for confirmation
 #
-# Every manifest is checked first (Kubernetes schema for the pinned version, GPU lint:
-# python -m labkit.k8s check). With a cluster, `kubectl diff` shows what would change and
-# `kubectl apply` applies it; when nothing differs it says so and changes nothing. Without
-# kubectl or a reachable cluster it prints the plan and exits 0. Volcano jobs need the
+# Every file is checked first (Kubernetes schema for the pinned version, GPU lint:
+# python -m labkit.k8s check); a file that is not YAML, is empty, or is not an object stops
+# the script with the file, line and fix. With a cluster, `kubectl diff` shows what would
+# change and `kubectl apply` applies it; when nothing differs it says so and changes nothing.
+# Without kubectl or a reachable cluster it prints the plan and exits 0. Volcano jobs need the
 # Volcano CRDs installed (kubectl get crd jobs.batch.volcano.sh).
+#
+# The NVIDIA device plugin's Helm values files (no `kind:`, e.g. time-slicing or MPS) are not
+# kubectl manifests: the script validates them and prints the Helm step to deploy one,
+#   helm upgrade --install nvdp nvdp/nvidia-device-plugin --version <v> \
+#     --namespace nvidia-device-plugin --create-namespace -f <values>
+# but does not run Helm (scripts/mig/3-deploy-device-plugin.sh deploys the device plugin).
 #
 # Exit codes: 0 applied, unchanged, or validated offline; 1 bad usage; 7 invalid manifest;
 # 8 kubectl failed; 10 not confirmed.
@@ -22,17 +29,22 @@ set -Eeuo pipefail
 # shellcheck source-path=SCRIPTDIR source=../lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 
-# Kubernetes objects only: Helm values files go to `helm -f`, not `kubectl apply`.
-kube_files() {
-  local path
-  for path in "$@"; do
-    if [[ -d $path ]]; then
-      find "$path" -maxdepth 1 -name '*.yaml' | sort
-    else
-      echo "$path"
-    fi
-  done | while read -r f; do
-    grep -q '^kind:' "$f" && echo "$f"
+# The device plugin's chart and defaults, as scripts/mig/3-deploy-device-plugin.sh and
+# scripts/mig/common.sh name them (override from the environment as there).
+readonly DP_RELEASE=nvdp DP_CHART=nvdp/nvidia-device-plugin
+readonly DP_CHART_REPO=https://nvidia.github.io/k8s-device-plugin
+: "${DEVICE_PLUGIN_CHART_VERSION:=0.17.0}"
+: "${DEVICE_PLUGIN_NAMESPACE:=nvidia-device-plugin}"
+
+# Prints the Helm steps for the device plugin's values files; never runs Helm.
+helm_steps() {
+  info "The device plugin's Helm values are not kubectl manifests; deploy ONE of them with Helm"
+  info "(each replaces the release's sharing config):"
+  info "  helm repo add nvdp $DP_CHART_REPO --force-update"
+  local f
+  for f in "$@"; do
+    info "  helm upgrade --install $DP_RELEASE $DP_CHART --version $DEVICE_PLUGIN_CHART_VERSION" \
+         "--namespace $DEVICE_PLUGIN_NAMESPACE --create-namespace -f $f"
   done
 }
 
@@ -54,15 +66,27 @@ main() {
   done
   ((${#paths[@]})) || paths=("$REPO_ROOT/manifests/k8s")
 
-  local files=()
-  mapfile -t files < <(kube_files "${paths[@]}")
-  ((${#files[@]})) || die "$E_USAGE" "no Kubernetes manifest (a file with 'kind:') in ${paths[*]}"
-  check_manifests "${files[@]}" "${args[@]}"
+  check_manifests "${paths[@]}" "${args[@]}"
+  local files=() values=() kind file listing
+  listing=$("$LABKIT_PYTHON" -m labkit.k8s files "${paths[@]}") \
+    || die "$E_LAYOUT" "could not sort the files into manifests and Helm values"
+  while IFS=$'\t' read -r kind file; do
+    case $kind in
+      manifest) files+=("$file") ;;
+      helm-values) values+=("$file") ;;
+    esac
+  done <<<"$listing"
+  ((${#files[@]} + ${#values[@]})) || die "$E_USAGE" "no manifest or Helm values file in ${paths[*]}"
 
   detect_cluster
   if [[ $CLUSTER == 0 ]]; then
     info "OFFLINE: nothing applied. With a cluster this script would run:"
-    printf '  kubectl apply -f %s\n' "${files[@]}"
+    ((${#files[@]})) && printf '  kubectl apply -f %s\n' "${files[@]}"
+    ((${#values[@]})) && helm_steps "${values[@]}"
+    return 0
+  fi
+  if ((${#files[@]} == 0)); then
+    helm_steps "${values[@]}"
     return 0
   fi
   local changed=() f
@@ -73,6 +97,7 @@ main() {
   done
   if ((${#changed[@]} == 0)); then
     info "every manifest is already applied as it is: nothing to do"
+    ((${#values[@]})) && helm_steps "${values[@]}"
     return 0
   fi
   info "plan: apply ${#changed[@]} manifest(s):"
@@ -82,6 +107,7 @@ main() {
     act kubectl apply -f "$f" || die "$E_FAILED" "kubectl apply -f $f failed"
   done
   [[ $DRY_RUN == 1 ]] && info "dry run: nothing changed"
+  ((${#values[@]})) && helm_steps "${values[@]}"
   return 0
 }
 

@@ -87,7 +87,15 @@ def mig(resource, **selector):
     return change
 
 
+def gpu_count_not_a_quantity(pod):
+    _c0(pod)["resources"]["limits"]["nvidia.com/gpu"] = "abc"
+
+
 CASES = [
+    ("quantity", "gpu-pod.yaml", gpu_count_not_a_quantity,
+     "spec.containers[0].resources.limits[nvidia.com/gpu]",
+     'Invalid value: "abc": quantity \'abc\' is not a Kubernetes quantity (examples: 1, 500m, '
+     "16Gi, 1e3)"),
     ("gpu-limits", "gpu-pod.yaml", gpu_in_requests_only, "spec.containers[0].resources.limits",
      "Required value: Limit must be set for non overcommitable resources (nvidia.com/gpu is in "
      "requests only; put it in limits, where GPUs belong)"),

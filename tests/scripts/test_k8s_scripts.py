@@ -44,7 +44,47 @@ def test_offline_validates_every_manifest_and_prints_the_plan():
     assert proc.returncode == 0, proc.stderr
     assert "0 error(s)" in proc.stdout and "working OFFLINE" in proc.stdout
     assert f"kubectl apply -f {ROOT}/manifests/k8s/gpu-pod.yaml" in proc.stdout
-    assert "values.yaml" not in proc.stdout, "Helm values files are not kubectl manifests"
+    assert "kubectl apply -f " + str(ROOT / "manifests/k8s/device-plugin") not in proc.stdout, \
+        "Helm values files are not kubectl manifests"
+    for name in ("device-plugin-mps-values.yaml", "device-plugin-time-slicing-values.yaml"):
+        assert (HELM + f"-f {ROOT}/manifests/k8s/{name}") in proc.stdout
+
+
+HELM = ("helm upgrade --install nvdp nvdp/nvidia-device-plugin --version 0.17.0 "
+        "--namespace nvidia-device-plugin --create-namespace ")
+
+
+def test_online_run_prints_the_helm_step_and_never_runs_helm(tmp_path, stand_in_kubectl):
+    path, log = stand_in_kubectl
+    (tmp_path / "bin" / "helm").write_text(f"#!/bin/sh\necho helm >> {log}\n")
+    (tmp_path / "bin" / "helm").chmod(0o755)
+    values = str(ROOT / "manifests/k8s/device-plugin-time-slicing-values.yaml")
+    gpu_pod = str(ROOT / "manifests/k8s/gpu-pod.yaml")
+    proc = run(gpu_pod, values, "--yes", path=path, extra={"DIFF_EXIT": "1"})
+    assert proc.returncode == 0, proc.stderr
+    assert f"+ kubectl apply -f {gpu_pod}" in proc.stdout
+    assert HELM + f"-f {values}" in proc.stdout
+    assert "helm" not in log.read_text().split()
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("apiVersion: v1\nkind: Pod\nmetadata:\n  name: x\n   bad: [\n",
+     "bad.yaml, line 5: YAML syntax error: mapping values are not allowed here"),
+    ("- apiVersion: v1\n  kind: Pod\n", "bad.yaml: document 0: <root>: the document is a list"),
+    ("just text\n", "bad.yaml: document 0: <root>: the document is a string"),
+    ("apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers: 5\n",
+     "bad.yaml: Pod/p: spec.containers: 5 is not of type 'array'"),
+    ("", "bad.yaml: holds no YAML document (empty, or only comments)"),
+], ids=["yaml-syntax", "list-document", "string-document", "wrong-field-type", "empty-file"])
+def test_a_malformed_file_is_rejected_with_its_name(tmp_path, stand_in_kubectl, text, message):
+    path, log = stand_in_kubectl
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(text)
+    proc = run(str(bad), "--yes", path=path)
+    assert proc.returncode == 7, proc.stderr
+    assert "manifests rejected" in proc.stderr and f"{bad.parent}/{message}" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert not log.exists() or "apply" not in log.read_text()
 
 
 def test_a_broken_manifest_stops_before_anything_is_applied(tmp_path, stand_in_kubectl):

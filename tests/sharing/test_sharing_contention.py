@@ -10,6 +10,7 @@ from labkit.sharing.contention import (
     CPU_SCHEMES,
     participants_for,
     partition_cores,
+    resolve_schemes,
     run_experiment,
 )
 from labkit.sharing.workers import probe_cores
@@ -126,3 +127,27 @@ def test_plot_noisy_neighbour_writes_a_png(tmp_path):
     assert [t.get_text() for t in right.get_legend().get_texts()] == [
         "1.0x: the same p99 as alone"]
     assert [t.get_text() for t in right.texts] == ["20.0x", "1.1x"]
+
+
+@pytest.mark.parametrize(
+    ("device", "requested", "mig_devices", "participants", "schemes"),
+    [
+        pytest.param("cpu", None, 0, 2, ["shared", "partitioned"], id="cpu-default"),
+        pytest.param("cuda", None, 0, 2, ["time-sliced", "memory-fraction"],
+                     id="cuda-default-without-mig-devices"),
+        pytest.param("cuda", None, 1, 2, ["time-sliced", "memory-fraction"],
+                     id="cuda-default-too-few-mig-devices"),
+        pytest.param("cuda", None, 2, 2, ["time-sliced", "memory-fraction", "mig"],
+                     id="cuda-default-with-mig-devices"),
+        pytest.param("cuda", ["time-sliced"], 0, 2, ["time-sliced"], id="cuda-explicit"),
+        pytest.param("cuda", ["mig"], 3, 2, ["mig"], id="cuda-explicit-mig"),
+    ],
+)
+def test_resolve_schemes(device, requested, mig_devices, participants, schemes):
+    assert resolve_schemes(device, requested, mig_devices, participants) == schemes
+
+
+def test_resolve_schemes_explicit_mig_without_devices_is_an_error():
+    with pytest.raises(RuntimeError, match="the mig scheme needs 2 existing MIG devices, "
+                                           r"found 0; create them first \(Lab 02\)"):
+        resolve_schemes("cuda", ["time-sliced", "mig"], 0, 2)
