@@ -10,7 +10,8 @@
 #       -f $RESULTS/MODEL-cC.csv
 # with perf_analyzer's defaults (5,000 ms windows, 10 % stability, 10 trials), the same
 # method labkit.pipeline.loadtest follows on CPU-only machines, then joins each model's rows
-# into $RESULTS/MODEL.csv (perf_analyzer's columns; compare with build/pipeline/sweep.csv).
+# into $RESULTS/MODEL.csv (perf_analyzer's columns; compare with
+# build/pipeline/sweep/MODEL.csv, labkit's load generator on the CPU).
 #
 # Environment: TRITON_GRPC (default triton-server:8001), SHAPE (images:3,48,48),
 #   LEVELS ("1 2 4 8 16"), MODELS ("nobatch_1 batch_1 nobatch_2 batch_2"), RESULTS (/results).

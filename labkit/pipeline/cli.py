@@ -13,9 +13,61 @@ import json
 import sys
 from pathlib import Path
 
-__all__ = ["build_parser", "main", "train_script", "inference_script"]
+__all__ = ["build_parser", "main", "train_script", "inference_script", "positive_int"]
 
 STAGES = ("all", "dataset", "etl", "train", "export", "repo", "serve", "infer", "sweep")
+
+
+def positive_int(text: str) -> int:
+    """argparse type: an integer of 1 or more (counts and sizes)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number; "
+                                         f"give a positive integer such as 8") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is not positive; give 1 or more")
+    return value
+
+
+def _add_corrupt_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--check", choices=["header", "decode"], default=None,
+                        help="how image files are tested before training: header (fast, "
+                             "the default; a truncated JPEG passes) or decode (every file "
+                             "decoded; the default with --skip-corrupt)")
+    parser.add_argument("--skip-corrupt", action="store_true",
+                        help="leave out image files that do not decode (named in the "
+                             "output) instead of stopping at the first one")
+
+
+def _print_skipped(skipped: list) -> None:
+    if skipped:
+        names = ", ".join(str(p) for p in skipped[:5])
+        more = f" and {len(skipped) - 5} more" if len(skipped) > 5 else ""
+        print(f"skipped {len(skipped)} corrupt image file(s): {names}{more}")
+
+
+def _print_predictions(files: list[Path], classify) -> int:
+    """Run ``classify()`` and print one line per file; 0 when all were classified, else 1.
+
+    Bad files (``ImageErrors``) are reported one per line on stderr, by path.
+    """
+    from .client import ImageErrors
+
+    try:
+        preds = classify()
+        failed: list[tuple[str, str]] = []
+    except ImageErrors as exc:
+        preds, failed = exc.predictions, exc.failed
+    for path, pred in zip(files, preds, strict=True):
+        if pred is not None:
+            print(f"{path}: {pred.label} ({pred.score:.3f})")
+    for name, reason in failed:
+        print(f"ERROR: {name}: {reason}", file=sys.stderr)
+    if failed:
+        print(f"ERROR: {len(failed)} of {len(files)} images could not be classified; replace "
+              f"or remove the files named above", file=sys.stderr)
+    return 1 if failed else 0
 
 
 def build_parser(prog: str = "python -m labkit.pipeline") -> argparse.ArgumentParser:
@@ -26,7 +78,8 @@ def build_parser(prog: str = "python -m labkit.pipeline") -> argparse.ArgumentPa
     parser.add_argument("--quick", action="store_true",
                         help="the notebooks' smaller profile (shorter windows, fewer levels)")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--epochs", type=int, default=None, help="train: epochs (override)")
+    parser.add_argument("--epochs", type=positive_int, default=None,
+                        help="train: epochs (override)")
     parser.add_argument("--loader", choices=["dali", "baseline"], default="dali",
                         help="train: the input pipeline")
     parser.add_argument("--target", choices=["embedded", "ngc"], default="embedded",
@@ -39,6 +92,7 @@ def build_parser(prog: str = "python -m labkit.pipeline") -> argparse.ArgumentPa
     parser.add_argument("--slo-ms", type=float, default=25.0,
                         help="all/sweep: the p99 latency objective for the choice")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
+    _add_corrupt_options(parser)
     parser.add_argument("images", nargs="*", type=Path, help="infer: image files")
     return parser
 
@@ -56,19 +110,17 @@ def _infer(args, ws, profile) -> int:
     if missing:
         raise FileNotFoundError(f"no such image file: {', '.join(missing)}")
 
-    def classify(url: str) -> None:
+    def classify(url: str) -> int:
         with TritonClient(url, args.protocol) as client:
-            for path, pred in zip(images, client.classify(images, model=args.model),
-                                  strict=True):
-                print(f"{path}: {pred.label} ({pred.score:.3f})")
+            return _print_predictions(images, lambda: client.classify(images,
+                                                                      model=args.model))
 
     if args.url:
-        classify(args.url)
-        return 0
+        return classify(args.url)
     repo = ensure_repository(ws, profile, seed=args.seed, progress=not args.quiet)
     with TritonServer(repo.root, workdir=ws.root, log_path=ws.log("tritonserver")) as server:
-        classify(server.grpc_address if args.protocol == "grpc" else server.http_address)
-    return 0
+        return classify(server.grpc_address if args.protocol == "grpc"
+                        else server.http_address)
 
 
 def _sweep(args, ws, profile) -> int:
@@ -88,12 +140,13 @@ def _sweep(args, ws, profile) -> int:
             results = run_sweep(server.grpc_address, profile, protocol=args.protocol,
                                 progress=not args.quiet)
     points = [p for pts in results.values() for p in pts]
-    csv_path = loadtest.write_csv(points, ws.root / "sweep.csv")
+    paths = loadtest.write_config_csvs(results, ws.sweep_csv)
     for p in points:
         print(f"{p.label:<32} c={p.concurrency:<3} {p.infer_per_s:8.0f} infer/s  "
               f"p50 {p.p50_us / 1e3:6.1f} ms  p99 {p.p99_us / 1e3:6.1f} ms  "
               f"batch {p.avg_batch:.1f}")
-    print(f"CSV (perf_analyzer columns): {csv_path}")
+    print(f"CSV per configuration (perf_analyzer's columns): "
+          f"{', '.join(str(p) for p in paths.values())}")
     return 0
 
 
@@ -130,7 +183,10 @@ def run(args) -> int:
         ensure_dataset(ws, profile, progress=progress)
         config = _train_config(ws, profile, args.seed)
         config.loader = args.loader
+        config.check = args.check or "header"
+        config.skip_corrupt = args.skip_corrupt
         result = train(config, progress=progress)
+        _print_skipped(result.skipped)
         print(f"val accuracy {result.val_accuracy:.3f}; checkpoint {result.checkpoint}")
     elif args.stage == "export":
         from .workflow import ensure_onnx
@@ -197,25 +253,29 @@ def train_script(argv: list[str] | None = None, prog: str = "train.py") -> int:
     parser.add_argument("--out", type=Path, default=Path("build/pipeline"),
                         help="workspace for checkpoints, model.onnx, models/ (default: "
                              "build/pipeline)")
-    parser.add_argument("--epochs", type=int, default=8)
-    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--epochs", type=positive_int, default=8)
+    parser.add_argument("--batch-size", type=positive_int, default=32)
     parser.add_argument("--lr", type=float, default=2e-3)
-    parser.add_argument("--size", type=int, default=48, help="input size in pixels")
+    parser.add_argument("--size", type=positive_int, default=48, help="input size in pixels")
     parser.add_argument("--loader", choices=["dali", "baseline"], default="dali")
     parser.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
-    parser.add_argument("--threads", type=int, default=2, help="DALI threads / workers")
+    parser.add_argument("--threads", type=positive_int, default=2,
+                        help="DALI threads / workers")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--target", choices=["embedded", "ngc"], default="embedded",
                         help="repository layout: embedded CPU server or the NGC container")
     parser.add_argument("--no-export", action="store_true", help="stop after training")
+    _add_corrupt_options(parser)
     args = parser.parse_args(argv)
 
     def run_training(args) -> int:
         import os
+        from dataclasses import replace
 
         from . import export
         from .dataset import scan_image_folder
         from .etl import dali_loader
+        from .optimise import SWEEP_CONFIGS, build_sweep_repository
         from .repository import build_repository
         from .train import TrainConfig, load_model, train
         from .workflow import FULL, Workspace, ensure_dataset
@@ -229,23 +289,32 @@ def train_script(argv: list[str] | None = None, prog: str = "train.py") -> int:
         result = train(TrainConfig(
             data=str(data), out=str(ws.checkpoints), epochs=args.epochs,
             batch_size=args.batch_size, lr=args.lr, size=args.size, seed=args.seed,
-            loader=args.loader, num_threads=args.threads, device=args.device))
+            loader=args.loader, num_threads=args.threads, device=args.device,
+            check=args.check or "header", skip_corrupt=args.skip_corrupt))
         if int(os.environ.get("RANK", "0")) != 0:
             return 0
+        _print_skipped(result.skipped)
         print(f"val accuracy {result.val_accuracy:.4f}; checkpoint {result.checkpoint}")
         if args.no_export:
             return 0
         model, state = load_model(result.checkpoint)
         export.export_onnx(model, ws.onnx, size=args.size)
         val = scan_image_folder(Path(data) / "val", check="none")
+        val.files = [f for f in val.files if f not in result.skipped]  # corrupt ones out
         images, _ = next(iter(dali_loader(val, batch_size=64, size=args.size, train=False)))
         diff = export.parity(model, ws.onnx, images)
         print(f"ONNX {ws.onnx} (opset {export.OPSET}): max |diff| vs PyTorch {diff:.2e} "
               f"({'ok' if diff <= export.PARITY_TOLERANCE else 'TOO LARGE'})")
         root = ws.models if args.target == "embedded" else ws.models_ngc
+        profile = replace(FULL, size=args.size)
         repo = build_repository(root, ws.onnx, classes=state["classes"], size=args.size,
-                                target=args.target)
-        print(f"Triton repository ({repo.target}): {repo.root}")
+                                target=args.target, max_batch_size=profile.max_batch_size)
+        models = list(repo.models)
+        if args.target == "ngc":  # the load-test variants docker/perf-analyzer/sweep.sh asks
+            build_sweep_repository(root, ws.onnx, profile, SWEEP_CONFIGS, target="ngc",
+                                   classes=state["classes"], clean=False)
+            models += [c.name for c in SWEEP_CONFIGS]
+        print(f"Triton repository ({repo.target}): {repo.root} ({', '.join(models)})")
         return 0 if diff <= export.PARITY_TOLERANCE else 1
 
     return _guarded(run_training, args)
@@ -265,7 +334,7 @@ def inference_script(argv: list[str] | None = None, prog: str = "inference.py") 
                         help="the ensemble taking encoded images (default: pipeline)")
     parser.add_argument("--repo", type=Path, default=Path("build/pipeline/models"),
                         help="repository for the embedded server (made by train.py)")
-    parser.add_argument("--batch-size", type=int, default=None,
+    parser.add_argument("--batch-size", type=positive_int, default=None,
                         help="images per request (default: the model's max_batch_size)")
     args = parser.parse_args(argv)
 
@@ -286,25 +355,37 @@ def inference_script(argv: list[str] | None = None, prog: str = "inference.py") 
         if not files:
             raise FileNotFoundError("no image found in the given paths")
 
-        def classify(url: str) -> None:
+        def classify(url: str) -> int:
+            from .client import ImageErrors
+
+            preds: list = []
+
+            def ask():
+                try:
+                    preds[:] = client.classify(files, model=args.model,
+                                               batch_size=args.batch_size)
+                except ImageErrors as exc:
+                    preds[:] = exc.predictions
+                    raise
+                return preds
+
             with TritonClient(url, args.protocol) as client:
-                preds = client.classify(files, model=args.model, batch_size=args.batch_size)
-            for path, pred in zip(files, preds, strict=True):
-                print(f"{path}: {pred.label} ({pred.score:.3f})")
-            matched = sum(p.label == f.parent.name for p, f in zip(preds, files, strict=True))
-            print(f"{matched}/{len(files)} predictions match the image's folder name "
+                code = _print_predictions(files, ask)
+            done = [(p, f) for p, f in zip(preds, files, strict=True) if p is not None]
+            matched = sum(p.label == f.parent.name for p, f in done)
+            print(f"{matched}/{len(done)} predictions match the image's folder name "
                   f"(ImageFolder layout: the folder is the true class)")
+            return code
 
         if args.url:
-            classify(args.url)
-            return 0
+            return classify(args.url)
         if not (args.repo / args.model / "config.pbtxt").is_file():
             raise FileNotFoundError(f"no model '{args.model}' in {args.repo}; run train.py "
                                     f"first, or pass --url of a running server")
         with TritonServer(args.repo, workdir=args.repo.parent,
                           log_path=args.repo.parent / "tritonserver.log") as server:
-            classify(server.grpc_address if args.protocol == "grpc" else server.http_address)
-        return 0
+            return classify(server.grpc_address if args.protocol == "grpc"
+                            else server.http_address)
 
     return _guarded(run_inference, args)
 

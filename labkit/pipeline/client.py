@@ -10,7 +10,10 @@ equivalent::
 
 Mistakes are caught before sending where the model's metadata allows (unknown model,
 wrong dtype or shape, bytes that are not an image) and reported as ``ClientError`` naming
-the value and what was expected; whatever the server refuses comes back the same way.
+the value and what was expected; whatever the server refuses comes back the same way. When
+the server refuses a batch of images (one truncated JPEG fails the whole request),
+``classify`` sends that batch's images one at a time and raises ``ImageErrors``, which
+names each bad file and still carries the predictions for the good ones.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ import numpy as np
 
 from .repository import IMAGE_INPUT
 
-__all__ = ["TritonClient", "ClientError", "Prediction", "pack_images", "softmax",
+__all__ = ["TritonClient", "ClientError", "ImageErrors", "Prediction", "pack_images", "softmax",
            "looks_like_image", "IMAGE_INPUT"]
 
 _SIGNATURES = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"BM", b"II*\x00", b"MM\x00*", b"RIFF")
@@ -32,6 +35,26 @@ _NP_TO_TRITON = {"float32": "FP32", "float16": "FP16", "float64": "FP64", "uint8
 
 class ClientError(RuntimeError):
     """A request that was refused, by the client's checks or by the server."""
+
+
+class _Refused(ClientError):
+    """The server answered and refused the request (as opposed to not answering)."""
+
+
+class ImageErrors(ClientError):
+    """``classify`` could not classify some images; the others have predictions.
+
+    ``predictions`` is in input order with ``None`` for each failed image; ``failed`` is
+    ``[(name, reason)]`` where name is the file path (``"bytes #i"`` for raw bytes).
+    """
+
+    def __init__(self, predictions: list[Prediction | None], failed: list[tuple[str, str]]):
+        self.predictions, self.failed = predictions, failed
+        good = sum(p is not None for p in predictions)
+        lines = "; ".join(f"{name}: {reason}" for name, reason in failed)
+        super().__init__(f"{len(failed)} of {len(predictions)} images could not be "
+                         f"classified ({good} were): {lines}; replace or remove "
+                         f"{'that file' if len(failed) == 1 else 'those files'} and retry")
 
 
 @dataclass(frozen=True)
@@ -104,7 +127,7 @@ class TritonClient:
             if "UNAVAILABLE" in str(exc.status()) or "failed to connect" in text.lower():
                 raise ClientError(f"{what}: cannot reach Triton at {self.url} "
                                   f"({self.protocol}): {text}; is the server running?") from exc
-            raise ClientError(f"{what} failed at {self.url} ({self.protocol}): {text}") from exc
+            raise _Refused(f"{what} failed at {self.url} ({self.protocol}): {text}") from exc
         except Exception as exc:  # noqa: BLE001 - connection errors differ per protocol
             raise ClientError(f"{what}: cannot reach Triton at {self.url} ({self.protocol}): "
                               f"{exc}; is the server running?") from exc
@@ -194,38 +217,71 @@ class TritonClient:
 
         Uses Triton's classification extension (``class_count`` = every class), which
         returns ``"logit:index:label"`` strings with the labels from the model's
-        labels.txt, so the client needs no copy of the class list.
+        labels.txt, so the client needs no copy of the class list. ``batch_size`` (>= 1)
+        is images per request; default the model's ``max_batch_size``.
+
+        A batch the server refuses (a truncated or corrupt image fails the whole request)
+        is sent again one image at a time; when any image still fails, ``ImageErrors``
+        names each bad one and carries the predictions for the rest.
         """
-        blobs = []
-        for image in images:
+        if batch_size is not None and (not isinstance(batch_size, int) or batch_size < 1):
+            raise ClientError(f"batch_size {batch_size!r} is not a positive integer; pass "
+                              f"1 or more, or None for the model's max_batch_size")
+        blobs, names = [], []
+        for i, image in enumerate(images):
             data = image if isinstance(image, bytes) else Path(image).read_bytes()
+            name = f"bytes #{i}" if isinstance(image, bytes) else str(image)
             if not looks_like_image(data):
-                name = "bytes" if isinstance(image, bytes) else str(image)
                 raise ClientError(f"{name} is not an encoded image (starts with "
                                   f"{data[:8]!r}); send JPEG, PNG, BMP, TIFF or WebP files")
             blobs.append(data)
+            names.append(name)
         meta = self.metadata(model)
         limit = batch_size or meta["max_batch_size"] or 1
+        predictions: list[Prediction | None] = []
+        failed: list[tuple[str, str]] = []
+        for start in range(0, len(blobs), limit):
+            chunk = blobs[start:start + limit]
+            try:
+                predictions += self._classify_batch(model, chunk)
+                continue
+            except _Refused as exc:
+                if len(chunk) == 1:
+                    predictions.append(None)
+                    failed.append((names[start], str(exc)))
+                    continue
+            for offset, blob in enumerate(chunk):  # find the image(s) that broke the batch
+                try:
+                    predictions += self._classify_batch(model, [blob])
+                except _Refused as exc:
+                    predictions.append(None)
+                    failed.append((names[start + offset], str(exc)))
+        if failed:
+            raise ImageErrors(predictions, failed)
+        return predictions  # type: ignore[return-value]
+
+    def _classify_batch(self, model: str, blobs: list[bytes]) -> list[Prediction]:
+        """One request to ``model`` with these encoded images."""
+        meta = self.metadata(model)
         spec, output = meta["inputs"][0], meta["outputs"][0]
         classes = output["shape"][-1]
+        packed = pack_images(blobs)
+        self._check_tensor(model, spec["name"], packed)
+        tensor = self._module.InferInput(spec["name"], list(packed.shape), "UINT8")
+        tensor.set_data_from_numpy(packed)
+        wanted = self._module.InferRequestedOutput(output["name"], class_count=classes)
+        result = self._call(f"inference on '{model}'", self._client.infer, model,
+                            [tensor], outputs=[wanted], **self._deadline())
         predictions = []
-        for start in range(0, len(blobs), limit):
-            packed = pack_images(blobs[start:start + limit])
-            self._check_tensor(model, spec["name"], packed)
-            tensor = self._module.InferInput(spec["name"], list(packed.shape), "UINT8")
-            tensor.set_data_from_numpy(packed)
-            wanted = self._module.InferRequestedOutput(output["name"], class_count=classes)
-            result = self._call(f"inference on '{model}'", self._client.infer, model,
-                                [tensor], outputs=[wanted], **self._deadline())
-            for row in result.as_numpy(output["name"]).reshape(len(packed), classes):
-                logits, labels = np.zeros(classes), [""] * classes
-                for entry in row:
-                    value, index, *label = entry.decode().split(":", 2)
-                    logits[int(index)] = float(value)
-                    labels[int(index)] = label[0] if label else index
-                probs = softmax(logits)
-                index = int(probs.argmax())
-                predictions.append(Prediction(labels[index], index, float(probs[index])))
+        for row in result.as_numpy(output["name"]).reshape(len(packed), classes):
+            logits, labels = np.zeros(classes), [""] * classes
+            for entry in row:
+                value, index, *label = entry.decode().split(":", 2)
+                logits[int(index)] = float(value)
+                labels[int(index)] = label[0] if label else index
+            probs = softmax(logits)
+            index = int(probs.argmax())
+            predictions.append(Prediction(labels[index], index, float(probs[index])))
         return predictions
 
     def statistics(self, model: str) -> dict:

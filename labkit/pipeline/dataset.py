@@ -145,7 +145,8 @@ def _check_image(path: Path, check: str) -> None:
         raise CorruptImageError(
             f"{path} is not an image file (suffix '{path.suffix}', expected one of "
             f"{', '.join(IMAGE_SUFFIXES)}); move it out of the class folder, or pass "
-            f"skip_corrupt=True to skip such files")
+            f"skip_corrupt=True to skip such files "
+            f"(--skip-corrupt on train.py and python -m labkit.pipeline train)")
     if check == "none":
         return
     try:
@@ -157,7 +158,8 @@ def _check_image(path: Path, check: str) -> None:
     except Exception as exc:  # noqa: BLE001 - PIL raises many types for bad files
         raise CorruptImageError(
             f"{path} is not a readable image ({type(exc).__name__}: {exc}); delete or "
-            f"replace it, or pass skip_corrupt=True to skip such files") from exc
+            f"replace it, or pass skip_corrupt=True to skip such files "
+            f"(--skip-corrupt on train.py and python -m labkit.pipeline train)") from exc
 
 
 def scan_image_folder(root: str | Path, *, skip_corrupt: bool = False,

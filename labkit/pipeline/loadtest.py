@@ -12,9 +12,10 @@ generator that follows its rules:
   compute infer, compute output per request; what remains of the client's average
   latency is "Network+Server Send/Recv";
 - CSV with perf_analyzer's columns in its order (times in microseconds), rows sorted by
-  increasing throughput, as ``-f`` writes them. "Client Send" and "Client Recv" are 0:
-  this generator does not time the client's serialisation apart, so that time is inside
-  "Network+Server Send/Recv".
+  increasing throughput, as ``-f`` writes them: one file per model (configuration), since
+  perf_analyzer's columns have none naming it (``write_config_csvs``). "Client Send" and
+  "Client Recv" are 0: this generator does not time the client's serialisation apart, so
+  that time is inside "Network+Server Send/Recv".
 
 The same sweep with the real tool, from the SDK container (docker-compose profile
 ``perf``)::
@@ -34,7 +35,8 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["CSV_COLUMNS", "LoadPoint", "measure", "sweep", "write_csv", "read_csv",
+__all__ = ["CSV_COLUMNS", "LoadPoint", "measure", "sweep", "write_csv",
+           "write_config_csvs", "read_csv",
            "plot_latency_throughput", "random_tensor_inputs", "image_inputs",
            "is_stable", "percentile_us", "DEFAULT_WINDOW_S", "STABILITY", "MAX_TRIALS"]
 
@@ -275,6 +277,22 @@ def write_csv(points: list[LoadPoint], path: str | Path) -> Path:
         for point in sorted(points, key=lambda p: p.infer_per_s):
             writer.writerow(point.csv_row())
     return path
+
+
+def write_config_csvs(results: dict[str, list[LoadPoint]], folder: str | Path,
+                      ) -> dict[str, Path]:
+    """``folder/<config>.csv`` for each ``{config name: points}``, each as ``write_csv``.
+
+    perf_analyzer's CSV has no column naming the model, so each configuration gets a file
+    of its own, as ``docker/perf-analyzer/sweep.sh`` writes ``$RESULTS/<model>.csv``.
+    CSVs in ``folder`` from an earlier sweep are removed first.
+    """
+    folder = Path(folder)
+    if folder.is_dir():
+        for old in folder.glob("*.csv"):
+            old.unlink()
+    return {name: write_csv(points, folder / f"{name}.csv")
+            for name, points in results.items()}
 
 
 def read_csv(path: str | Path) -> list[dict]:

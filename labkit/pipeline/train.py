@@ -24,7 +24,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from .dataset import scan_image_folder
+from .dataset import CorruptImageError, scan_image_folder
 
 __all__ = ["ShapesNet", "TrainConfig", "TrainResult", "train", "evaluate", "save_checkpoint",
            "load_checkpoint", "latest_checkpoint", "load_model", "resolve_device"]
@@ -62,6 +62,11 @@ class TrainConfig:
     ``data`` holds ``train/`` and ``val/`` ImageFolder splits; ``out`` receives the
     checkpoints. ``loader`` is ``"dali"`` or ``"baseline"``; ``device`` ``"auto"``, ``"cpu"``
     or ``"cuda"``. ``lr`` is Adam's learning rate.
+
+    ``check`` is how the image files are tested before training (``dataset.scan_image_folder``):
+    ``"header"`` (fast; a truncated JPEG passes it) or ``"decode"`` (decodes every file).
+    ``skip_corrupt=True`` decodes every file and leaves out the ones that fail
+    (``TrainResult.skipped``); False stops at the first bad file, naming it.
     """
 
     data: str
@@ -75,6 +80,8 @@ class TrainConfig:
     num_threads: int = 2
     device: str = "auto"
     width: int = 16
+    check: str = "header"
+    skip_corrupt: bool = False
 
 
 @dataclass
@@ -87,12 +94,15 @@ class TrainResult:
     checkpoint: Path | None = None
     resumed_from: int = 0  # epochs already done when this run started
     seconds: float = 0.0
+    skipped: list[Path] = field(default_factory=list)  # corrupt files left out
+
 
     def to_dict(self) -> dict:
         return {"config": asdict(self.config), "history": self.history,
                 "val_accuracy": self.val_accuracy,
                 "checkpoint": str(self.checkpoint) if self.checkpoint else None,
-                "resumed_from": self.resumed_from, "seconds": self.seconds}
+                "resumed_from": self.resumed_from, "seconds": self.seconds,
+                "skipped": [str(p) for p in self.skipped]}
 
 
 def resolve_device(name: str = "auto") -> torch.device:
@@ -172,6 +182,23 @@ def _make_loader(config: TrainConfig, folder, *, train: bool, device: torch.devi
     raise ValueError(f"loader '{config.loader}' is not 'dali' or 'baseline'")
 
 
+def _find_corrupt(data: Path) -> list[Path]:
+    """Every file under ``data``'s train/ and val/ that does not decode fully."""
+    return [path for split in ("train", "val")
+            for path in scan_image_folder(data / split, check="decode",
+                                          skip_corrupt=True).skipped]
+
+
+def _corrupt_error(bad: list[Path], cause: Exception) -> CorruptImageError:
+    names = ", ".join(str(p) for p in bad[:5]) + (f" and {len(bad) - 5} more"
+                                                 if len(bad) > 5 else "")
+    return CorruptImageError(
+        f"training stopped: {len(bad)} image file(s) do not decode (truncated or corrupt): "
+        f"{names}; delete or replace them, or rerun with --skip-corrupt "
+        f"(TrainConfig(skip_corrupt=True)) to leave them out "
+        f"({type(cause).__name__} in the input pipeline)")
+
+
 def _distributed() -> tuple[int, int]:
     """(rank, world size), initialising torch.distributed when torchrun started us."""
     world = int(os.environ.get("WORLD_SIZE", "1"))
@@ -184,39 +211,9 @@ def _distributed() -> tuple[int, int]:
     return dist.get_rank(), world
 
 
-def train(config: TrainConfig, *, progress: bool = True, evaluate_fn=None) -> TrainResult:
-    """Train (or resume) ``ShapesNet`` on ``config.data``; checkpoint after every epoch.
-
-    ``evaluate_fn(model, loader) -> accuracy`` replaces ``evaluate`` for the validation
-    pass (the lab passes the student's). Only rank 0 writes checkpoints and shows bars.
-    """
-    start = time.perf_counter()
-    rank, world = _distributed()
-    device = resolve_device(config.device)
-    if device.type == "cuda" and world > 1:
-        device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
-    torch.manual_seed(config.seed)
-    train_folder = scan_image_folder(Path(config.data) / "train", check="header")
-    val_folder = scan_image_folder(Path(config.data) / "val", check="header")
-    model = ShapesNet(len(train_folder.classes), config.width).to(device)
-    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
-    result = TrainResult(config)
-    out = Path(config.out)
-    last = latest_checkpoint(out)
-    if last is not None:
-        state = load_checkpoint(last)
-        model.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
-        result.history = state.get("history", [])
-        result.resumed_from = state["epoch"]
-        result.checkpoint = last
-    net = model
-    if world > 1:
-        net = nn.parallel.DistributedDataParallel(model)
-    train_loader = _make_loader(config, train_folder, train=True, device=device,
-                                rank=rank, world=world)
-    val_loader = _make_loader(config, val_folder, train=False, device=device, rank=0, world=1)
-    loss_fn = nn.CrossEntropyLoss()
+def _epochs(config, result, net, model, optimizer, loss_fn, train_loader, val_loader,
+            classes, *, device, rank, world, out, progress, evaluate_fn) -> None:
+    """The epochs still to run; a checkpoint after each (rank 0)."""
     for epoch in range(result.resumed_from + 1, config.epochs + 1):
         net.train()
         batches = train_loader
@@ -246,7 +243,59 @@ def train(config: TrainConfig, *, progress: bool = True, evaluate_fn=None) -> Tr
             result.checkpoint = save_checkpoint(out / f"epoch-{epoch:03d}.pt", {
                 "epoch": epoch, "model": model.state_dict(),
                 "optimizer": optimizer.state_dict(), "config": asdict(config),
-                "classes": train_folder.classes, "history": result.history})
+                "classes": classes, "history": result.history})
+
+
+def train(config: TrainConfig, *, progress: bool = True, evaluate_fn=None) -> TrainResult:
+    """Train (or resume) ``ShapesNet`` on ``config.data``; checkpoint after every epoch.
+
+    ``evaluate_fn(model, loader) -> accuracy`` replaces ``evaluate`` for the validation
+    pass (the lab passes the student's). Only rank 0 writes checkpoints and shows bars.
+    """
+    start = time.perf_counter()
+    rank, world = _distributed()
+    device = resolve_device(config.device)
+    if device.type == "cuda" and world > 1:
+        device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
+    torch.manual_seed(config.seed)
+    check = "decode" if config.skip_corrupt else config.check
+    train_folder = scan_image_folder(Path(config.data) / "train", check=check,
+                                     skip_corrupt=config.skip_corrupt)
+    val_folder = scan_image_folder(Path(config.data) / "val", check=check,
+                                   skip_corrupt=config.skip_corrupt)
+    model = ShapesNet(len(train_folder.classes), config.width).to(device)
+    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
+    result = TrainResult(config, skipped=train_folder.skipped + val_folder.skipped)
+    out = Path(config.out)
+    last = latest_checkpoint(out)
+    if last is not None:
+        state = load_checkpoint(last)
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        result.history = state.get("history", [])
+        result.resumed_from = state["epoch"]
+        result.checkpoint = last
+    net = model
+    if world > 1:
+        net = nn.parallel.DistributedDataParallel(model)
+    loss_fn = nn.CrossEntropyLoss()
+    try:  # DALI's iterator reads its first batch when it is made
+        train_loader = _make_loader(config, train_folder, train=True, device=device,
+                                    rank=rank, world=world)
+        val_loader = _make_loader(config, val_folder, train=False, device=device, rank=0,
+                                  world=1)
+        _epochs(config, result, net, model, optimizer, loss_fn, train_loader, val_loader,
+                train_folder.classes, device=device, rank=rank, world=world, out=out,
+                progress=progress, evaluate_fn=evaluate_fn)
+    except (RuntimeError, OSError) as exc:
+        # A file the scan let through (check="header" passes a truncated JPEG) ends in a
+        # long DALI "Critical error in pipeline" (or PIL's OSError); name the file instead.
+        if check == "decode":
+            raise
+        bad = _find_corrupt(Path(config.data))
+        if not bad:
+            raise
+        raise _corrupt_error(bad, exc) from None
     if result.history:
         result.val_accuracy = result.history[-1]["val_accuracy"]
     result.seconds = time.perf_counter() - start

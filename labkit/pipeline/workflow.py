@@ -12,8 +12,10 @@ Workspace layout::
     checkpoints/     epoch-NNN.pt, train.json
     model.onnx
     models/          the serving repository (preprocess, classifier, pipeline)
+    models-ngc/      the NGC container's repository, with the load-test variants
     sweep-models/    classifier variants for the load test
-    sweep.csv, sweep.json, latency_throughput.png, report.json, tritonserver*.log
+    sweep/           one perf_analyzer-format CSV per configuration (<config>.csv)
+    sweep.json, latency_throughput.png, report.json, tritonserver*.log
 """
 
 from __future__ import annotations
@@ -83,6 +85,7 @@ class Workspace:
     models = property(lambda self: self.root / "models")
     models_ngc = property(lambda self: self.root / "models-ngc")  # docker-compose mounts it
     sweep_models = property(lambda self: self.root / "sweep-models")
+    sweep_csv = property(lambda self: self.root / "sweep")  # <config>.csv, perf_analyzer's
     report = property(lambda self: self.root / "report.json")
 
     def log(self, name: str) -> Path:
@@ -283,7 +286,7 @@ def run_all(root: str | Path = DEFAULT_ROOT, *, quick: bool = False, seed: int =
             results |= run_sweep(server.grpc_address, profile, CPU_CONFIGS,
                                  concurrencies=(16,), progress=progress)
         points = [p for pts in results.values() for p in pts]
-        loadtest.write_csv(points, ws.root / "sweep.csv")
+        loadtest.write_config_csvs(results, ws.sweep_csv)
         loadtest.plot_latency_throughput(
             {c.label: results[c.name] for c in SWEEP_CONFIGS}, ws.root / "latency_throughput.png",
             title="classifier, accelerator analogue (2,040 us per execution)",

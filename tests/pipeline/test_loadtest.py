@@ -66,6 +66,24 @@ def test_csv_has_perf_analyzers_columns_rows_by_throughput(tmp_path):
     assert rows[0]["p99 latency"] == 5000 and rows[0]["Server Queue"] == 200
 
 
+def test_one_csv_per_configuration_in_perf_analyzers_format(tmp_path):
+    folder = tmp_path / "sweep"
+    folder.mkdir()
+    (folder / "stale.csv").write_text("from an earlier sweep\n")
+    results = {"nobatch_1": [_point(1, 300.0), _point(4, 100.0)],
+               "batch_1": [_point(1, 50.0), _point(4, 400.0), _point(16, 900.0)]}
+    paths = loadtest.write_config_csvs(results, folder)
+    assert paths == {name: folder / f"{name}.csv" for name in results}
+    assert sorted(p.name for p in folder.iterdir()) == ["batch_1.csv", "nobatch_1.csv"]
+    for name, path in paths.items():
+        with open(path, newline="") as fh:
+            assert next(csv.reader(fh)) == loadtest.CSV_COLUMNS
+        rows = loadtest.read_csv(path)
+        expected = sorted(results[name], key=lambda p: p.infer_per_s)
+        assert [r["Concurrency"] for r in rows] == [p.concurrency for p in expected]
+        assert [r["Inferences/Second"] for r in rows] == [p.infer_per_s for p in expected]
+
+
 def test_latency_throughput_plot_is_written(tmp_path):
     path = loadtest.plot_latency_throughput(
         {"a": [_point(1, 100), _point(4, 300, 9)], "b": [_point(1, 90)]},

@@ -15,7 +15,8 @@ import pytest
 import torch
 
 from labkit.pipeline import loadtest
-from labkit.pipeline.client import ClientError, TritonClient, pack_images
+from labkit.pipeline.cli import inference_script
+from labkit.pipeline.client import ClientError, ImageErrors, TritonClient, pack_images
 from labkit.pipeline.dataset import scan_image_folder
 from labkit.pipeline.etl import dali_loader
 from labkit.pipeline.server import TritonServer
@@ -168,6 +169,43 @@ def test_client_errors_name_the_problem(server, call, message):
     with TritonClient(server.http_address, "http") as client, \
             pytest.raises(ClientError, match=message):
         call(client)
+
+
+@pytest.mark.parametrize("protocol", ["http", "grpc"])
+def test_a_bad_image_in_a_batch_is_named_and_the_others_classified(server, trained, val,
+                                                                    tmp_path, protocol):
+    cut = tmp_path / "cut.jpg"
+    # 300 bytes: headers only. (A file cut later, zero-padded to the batch's longest,
+    # can decode with grey rows instead of failing: the decoder reads the padding.)
+    cut.write_bytes(val.files[0].read_bytes()[:300])
+    files = [*val.files[:3], cut, *val.files[3:6]]  # one batch of max_batch_size 8
+    address = server.http_address if protocol == "http" else server.grpc_address
+    with TritonClient(address, protocol) as client, pytest.raises(ImageErrors) as info:
+        client.classify(files)
+    exc = info.value
+    assert [name for name, _ in exc.failed] == [str(cut)]
+    assert "truncated or corrupt" in exc.failed[0][1] and str(cut) in str(exc)
+    expected = _local_predictions(trained, val)[:6]
+    got = [p.index if p else None for p in exc.predictions]
+    assert got == [*expected[:3], None, *expected[3:]]
+
+
+def test_inference_script_prints_the_good_images_and_names_the_bad(server, val, tmp_path,
+                                                                  capsys):
+    good = val.files[0]
+    cut = tmp_path / "cut.jpg"
+    cut.write_bytes(good.read_bytes()[:300])
+    assert inference_script([str(good), str(cut), "--url", server.grpc_address]) == 1
+    out, err = capsys.readouterr()
+    assert f"{good}: " in out and f"{cut}:" not in out
+    assert f"ERROR: {cut}: " in err and "truncated or corrupt" in err
+    assert "1 of 2 images could not be classified" in err
+
+
+def test_classify_refuses_a_batch_size_below_one(server, val):
+    with TritonClient(server.grpc_address, "grpc") as client, \
+            pytest.raises(ClientError, match="batch_size 0 is not a positive integer"):
+        client.classify(val.files[:2], batch_size=0)
 
 
 def test_metrics_count_the_requests(server, val):
