@@ -9,6 +9,11 @@ one machine-readable answer on stdout; problems go to stderr with exit code 7.
     parted --file F --config NAME --model M --gpu N
                                                 -> "enabled P,P..." | "disabled"
     layout                                       stdin: nvidia-smi mig -lgi; -> sorted profiles
+    compute-instances                            stdin: -lgi then -lci text; -> one line per
+                                                 GPU instance lacking its default compute
+                                                 instance: "missing ID" (no CI at all) or
+                                                 "other ID" (only smaller CIs); empty when
+                                                 every GI has its default CI
     device-plugin-values FILE                    validate Helm values (migStrategy, sharing)
     pod-resources FILE --strategy S --model M    MIG resources a pod requests, checked
 """
@@ -16,6 +21,7 @@ one machine-readable answer on stdout; problems go to stderr with exit code 7.
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from pathlib import Path
 
@@ -62,6 +68,32 @@ def cmd_parted(args) -> str:
 
 def cmd_layout(args) -> str:
     return ",".join(sorted(r.name.removeprefix("MIG ") for r in parse_lgi(sys.stdin.read())))
+
+
+# One ``nvidia-smi mig -lci`` row: GPU, GI ID, name, profile ID, CI ID, start:size (ref
+# shared/reference/mig.md §2.7). An -lgi row has one number before "MIG", so never matches.
+_LCI_ROW = re.compile(r"^\|\s*(\d+)\s+(\d+)\s+MIG\s+(\S+)\s+(\d+)\s+(\d+)\s+\d+:\d+\s*\|$")
+
+
+def cmd_compute_instances(args) -> str:
+    """GPU instances without their default compute instance (the one ``-cgi ... -C`` makes).
+
+    The default compute instance spans the whole GPU instance, so ``-lci`` names it with the
+    GPU-instance profile (``MIG 3g.20gb``); smaller ones carry a ``1c.``-style prefix.
+    """
+    text = sys.stdin.read()
+    cis: dict[int, set[str]] = {}
+    for line in text.splitlines():
+        if m := _LCI_ROW.match(line.strip()):
+            cis.setdefault(int(m.group(2)), set()).add(m.group(3))
+    out = []
+    for gi in sorted(parse_lgi(text), key=lambda r: r.gi_id):
+        profile = gi.name.removeprefix("MIG ")
+        if gi.gi_id not in cis:
+            out.append(f"missing {gi.gi_id}")
+        elif profile not in cis[gi.gi_id]:
+            out.append(f"other {gi.gi_id}")
+    return "\n".join(out)
 
 
 def mig_resource_names(model: str, strategy: str) -> set[str]:
@@ -130,6 +162,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--gpu", type=int, required=True)
     p.set_defaults(func=cmd_parted)
     sub.add_parser("layout").set_defaults(func=cmd_layout)
+    sub.add_parser("compute-instances").set_defaults(func=cmd_compute_instances)
     p = sub.add_parser("device-plugin-values")
     p.add_argument("file")
     p.set_defaults(func=cmd_device_plugin_values)

@@ -29,15 +29,18 @@ exec {python} -m labkit.sim.nvidia_smi "$@"
 
 
 def bin_dir() -> Path:
-    """The folder whose ``nvidia-smi`` runs the simulator: ``<state folder>/bin``.
+    """The folder whose ``nvidia-smi`` runs the simulator: ``<state file>.bin/``.
 
-    The wrapper calls this virtual environment's python by its absolute path, so
-    ``PATH="$(labkit sim bin):$PATH"`` works from any shell. Rewritten only when it changes.
+    One folder per state file (``sim-node.json`` -> ``sim-node.json.bin/``), so two state
+    files in one folder each get their own wrapper. The wrapper calls this virtual
+    environment's python by its absolute path, so ``PATH="$(labkit sim bin):$PATH"`` works
+    from any shell. Rewritten only when it changes.
     """
-    folder = state_path().parent / "bin"
+    state = state_path()
+    folder = state.with_name(state.name + ".bin")
     folder.mkdir(parents=True, exist_ok=True)
     script = folder / "nvidia-smi"
-    text = _WRAPPER.format(state=shlex.quote(str(state_path())),
+    text = _WRAPPER.format(state=shlex.quote(str(state)),
                            python=shlex.quote(sys.executable))
     if not script.is_file() or script.read_text() != text:
         fd, tmp = tempfile.mkstemp(dir=folder, prefix=".nvidia-smi.")
@@ -51,7 +54,7 @@ def bin_dir() -> Path:
 
 
 def _reset(args) -> int:
-    node = reset_node(",".join(args.gpu) if args.gpu else None)
+    node = reset_node(",".join(args.gpu) if args.gpu else None, source="--gpu")
     print(f"simulated node reset: {node['spec']} ({state_path()})")
     return 0
 
@@ -116,10 +119,15 @@ def register(subparsers) -> None:
     """Add ``labkit sim ...`` to the ``labkit`` parser's subcommands."""
     sim = subparsers.add_parser("sim", help="the simulated GPU node").add_subparsers(
         dest="sim_command", required=True)
-    p = sim.add_parser("reset", help="boot a fresh simulated node")
+    p = sim.add_parser("reset", help="boot a fresh simulated node",
+                       description="Boot a fresh simulated node. While LABKIT_SIM_GPUS is "
+                                   "set it decides the node's GPUs (every command rebuilds "
+                                   "the node from it), so --gpu must agree with it: change "
+                                   "or unset the variable to pick other GPUs.")
     p.add_argument("--gpu", action="append", metavar="MODEL[:COUNT]",
                    help="GPUs of the node, e.g. A100-SXM4-40GB:2 (repeatable; "
-                        "default LABKIT_SIM_GPUS or one A100-SXM4-40GB)")
+                        "default LABKIT_SIM_GPUS or one A100-SXM4-40GB; refused when "
+                        "LABKIT_SIM_GPUS is set to other GPUs)")
     p.set_defaults(func=_reset)
     p = sim.add_parser("status", help="show the simulated node")
     p.add_argument("--json", action="store_true")

@@ -8,6 +8,8 @@ reader therefore never sees half a file, and concurrent writers queue instead of
 The node's GPUs come from ``LABKIT_SIM_GPUS`` (``MODEL[:COUNT],...``, default one
 A100-SXM4-40GB). When that variable names a different node than the state file holds, the
 node is rebuilt from it: the variable is the student's statement of which node they want.
+So while it is set, it wins: `reset_node` refuses a different spec (``labkit sim reset
+--gpu``) instead of writing a node the next command would silently replace.
 """
 
 from __future__ import annotations
@@ -57,8 +59,11 @@ def state_path() -> Path:
     return cache / "labkit" / "sim-node.json"
 
 
-def parse_spec(spec: str) -> list[str]:
-    """Expand ``"A100-SXM4-40GB:2,H100-SXM5-80GB"`` into canonical model names, one per GPU."""
+def parse_spec(spec: str, source: str = "LABKIT_SIM_GPUS") -> list[str]:
+    """Expand ``"A100-SXM4-40GB:2,H100-SXM5-80GB"`` into canonical model names, one per GPU.
+
+    ``source`` names where the spec came from in error messages (``--gpu`` for the CLI).
+    """
     models: list[str] = []
     for part in (p.strip() for p in spec.split(",")):
         if not part:
@@ -68,17 +73,17 @@ def parse_spec(spec: str) -> list[str]:
             n = int(count) if count else 1
         except ValueError:
             raise SimStateError(
-                f"LABKIT_SIM_GPUS entry '{part}': count '{count}' is not a whole number "
+                f"{source} entry '{part}': count '{count}' is not a whole number "
                 "(expected MODEL[:COUNT], e.g. A100-SXM4-40GB:2)") from None
         if not 1 <= n <= 16:
-            raise SimStateError(f"LABKIT_SIM_GPUS entry '{part}': count must be 1 to 16")
+            raise SimStateError(f"{source} entry '{part}': count must be 1 to 16")
         try:
             canonical = get_model(name).name
         except ValueError as exc:
-            raise SimStateError(f"LABKIT_SIM_GPUS entry '{part}': {exc}") from None
+            raise SimStateError(f"{source} entry '{part}': {exc}") from None
         models.extend([canonical] * n)
     if not models:
-        raise SimStateError("LABKIT_SIM_GPUS names no GPU (expected MODEL[:COUNT],...)")
+        raise SimStateError(f"{source} names no GPU (expected MODEL[:COUNT],...)")
     return models
 
 
@@ -93,9 +98,11 @@ def _canonical_spec(models: list[str]) -> str:
     return ",".join(out)
 
 
-def new_node(spec: str | None = None) -> dict:
+def new_node(spec: str | None = None, source: str = "LABKIT_SIM_GPUS") -> dict:
     """A freshly booted node: MIG disabled everywhere, no instances, no processes."""
-    models = parse_spec(spec or os.environ.get("LABKIT_SIM_GPUS") or DEFAULT_SPEC)
+    if not spec:
+        spec, source = os.environ.get("LABKIT_SIM_GPUS") or DEFAULT_SPEC, "LABKIT_SIM_GPUS"
+    models = parse_spec(spec, source)
     canonical = _canonical_spec(models)
     gpus = []
     for index, name in enumerate(models):
@@ -186,10 +193,24 @@ def read_node(path: Path | None = None) -> dict:
         return json.loads(json.dumps(node))
 
 
-def reset_node(spec: str | None = None, path: Path | None = None) -> dict:
-    """Replace the node with a freshly booted one built from ``spec``."""
+def reset_node(spec: str | None = None, path: Path | None = None,
+               source: str = "spec") -> dict:
+    """Replace the node with a freshly booted one built from ``spec``.
+
+    Without ``spec`` the node comes from ``LABKIT_SIM_GPUS`` (or the default). A ``spec``
+    that differs from a set ``LABKIT_SIM_GPUS`` is refused: every later command would rebuild
+    the node from the variable and undo the reset. ``source`` names ``spec`` in errors.
+    """
     path = path or state_path()
-    node = new_node(spec)
+    node = new_node(spec, source)
+    wanted = _wanted_spec()
+    if spec and wanted and wanted != node["spec"]:
+        raise SimStateError(
+            f"{source} {node['spec']} differs from "
+            f"LABKIT_SIM_GPUS={os.environ['LABKIT_SIM_GPUS']}, "
+            "which every later command would rebuild the node from; change the variable "
+            f"instead (export LABKIT_SIM_GPUS={node['spec']}; labkit sim reset) or unset it "
+            "(unset LABKIT_SIM_GPUS)")
     with _locked(path):
         _write(path, node)
     return node

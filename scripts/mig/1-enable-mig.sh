@@ -42,7 +42,7 @@ main() {
     return 0
   fi
   if [[ $pending == "$word" ]]; then
-    hint "reboot the machine (or run 'nvidia-smi --gpu-reset -i $GPU_INDEX' with the GPU idle)"
+    hint "reboot the machine (or run 'nvidia-smi --gpu-reset -i $GPU_INDEX' with the GPU idle; simulated node: labkit sim reboot)"
     die "$E_PENDING" "MIG mode change to $word is already pending on GPU $GPU_INDEX ($GPU_BUS_ID)"
   fi
   local procs
@@ -65,7 +65,7 @@ main() {
   local now
   now=$(gpu_query mig.mode.current)
   if [[ $now != "$word" ]]; then
-    hint "reboot the machine, or reset the idle GPU: sudo nvidia-smi --gpu-reset -i $GPU_INDEX"
+    hint "reboot the machine, or reset the idle GPU: sudo nvidia-smi --gpu-reset -i $GPU_INDEX (simulated node: labkit sim reboot)"
     die "$E_PENDING" "MIG mode is pending ($word after a reset) on GPU $GPU_INDEX"
   fi
   info "verified: MIG mode $word on GPU $GPU_INDEX ($GPU_NAME)"

@@ -18,14 +18,41 @@
 # GPU does not offer, or instances that cannot all be placed, stop the script with the reason.
 # Generic form of what it runs:
 #   nvidia-smi mig -i <gpu> -cgi <profile>[:<start>][,...] -C
+# The layout counts as applied when the GPU instances match AND each has its default compute
+# instance (nvidia-smi mig -lci). GPU instances of the right profiles that have no compute
+# instance (created with -cgi but without -C) get theirs:
+#   nvidia-smi mig -i <gpu> -gi <id> -cci
+# GPU instances holding only smaller compute instances count as a different layout (--replace).
 #
-# Exit codes: 0 created, or the layout is already there; 1 bad usage; 2 nvidia-smi missing;
+# Exit codes: 0 created or completed, or the layout is already there; 1 bad usage; 2 nvidia-smi missing;
 # 3 no such GPU; 4 not MIG capable or MIG mode off; 5 GPU has other instances or processes;
 # 6 driver too old; 7 invalid profile or layout does not fit; 8 nvidia-smi failed;
 # 10 not confirmed.
 set -Eeuo pipefail
 # shellcheck source-path=SCRIPTDIR source=common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+
+# "missing ID" / "other ID" lines for the GPU instances lacking their default compute instance.
+compute_instance_gaps() {
+  { nvidia-smi mig -i "$GPU_INDEX" -lgi || true; nvidia-smi mig -i "$GPU_INDEX" -lci || true; } \
+    2>/dev/null | labkit_mig compute-instances
+}
+
+# The GPU instances are right but GIs $2 (space-separated IDs) have no compute instance.
+complete_compute_instances() {
+  local wanted=$1 gi
+  info "plan for GPU $GPU_INDEX ($GPU_NAME): the GPU instances ($wanted) are there; create the default compute instance of GPU instance(s) $2"
+  confirm "Create the missing compute instances on GPU $GPU_INDEX?"
+  for gi in $2; do
+    act nvidia-smi mig -i "$GPU_INDEX" -gi "$gi" -cci \
+      || die "$E_FAILED" "nvidia-smi could not create the compute instance of GPU instance $gi"
+  done
+  [[ $DRY_RUN == 1 ]] && { info "dry run: nothing changed"; return 0; }
+  [[ -z $(compute_instance_gaps) ]] \
+    || die "$E_FAILED" "after creation GPU $GPU_INDEX still lacks default compute instances"
+  info "verified: GPU $GPU_INDEX has $wanted, each with its default compute instance"
+  show nvidia-smi -L
+}
 
 main() {
   local profiles="" config="" replace=0
@@ -69,12 +96,23 @@ main() {
     plan=$(labkit_mig plan --model "$GPU_NAME" --profiles "$profiles" 2>&1) \
       || die "$E_LAYOUT" "$plan"
   fi
-  local wanted current
+  local wanted current cis missing other
   wanted=$(tr ',' '\n' <<<"$plan" | sed 's/:.*//' | grep -v '^$' | sort | paste -sd, - || true)
   current=$(nvidia-smi mig -i "$GPU_INDEX" -lgi 2>/dev/null | labkit_mig layout)
   if [[ $current == "$wanted" ]]; then
-    info "layout ${wanted:-<empty>} already applied on GPU $GPU_INDEX ($GPU_NAME): nothing to do"
-    return 0
+    cis=$(compute_instance_gaps)
+    missing=$(sed -n 's/^missing //p' <<<"$cis" | paste -sd' ' -)
+    other=$(sed -n 's/^other //p' <<<"$cis" | paste -sd' ' -)
+    if [[ -z $missing && -z $other ]]; then
+      info "layout ${wanted:-<empty>} already applied on GPU $GPU_INDEX ($GPU_NAME): nothing to do"
+      return 0
+    fi
+    if [[ -z $other ]]; then
+      complete_compute_instances "$wanted" "$missing"
+      return 0
+    fi
+    # Only smaller compute instances on some GI: not the layout this script makes.
+    current="$current (GPU instance(s) $other without their default compute instance)"
   fi
   if [[ -n $current && $replace == 0 ]]; then
     hint "pass --replace to destroy them first, or destroy them yourself (nvidia-smi mig -i $GPU_INDEX -dci; nvidia-smi mig -i $GPU_INDEX -dgi)"
@@ -101,8 +139,9 @@ main() {
   [[ $DRY_RUN == 1 ]] && { info "dry run: nothing changed"; return 0; }
 
   current=$(nvidia-smi mig -i "$GPU_INDEX" -lgi 2>/dev/null | labkit_mig layout)
-  [[ $current == "$wanted" ]] || die "$E_FAILED" "after creation GPU $GPU_INDEX has '$current', expected '$wanted'"
-  info "verified: GPU $GPU_INDEX has $wanted"
+  [[ $current == "$wanted" && -z $(compute_instance_gaps) ]] \
+    || die "$E_FAILED" "after creation GPU $GPU_INDEX has '$current' (compute instances: $(compute_instance_gaps | paste -sd' ' -)), expected '$wanted', each with its default compute instance"
+  info "verified: GPU $GPU_INDEX has $wanted, each with its default compute instance"
   show nvidia-smi -L
 }
 

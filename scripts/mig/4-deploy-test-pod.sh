@@ -2,7 +2,7 @@
 # 4-deploy-test-pod.sh: run a pod that requests a MIG device, print its logs, clean up.
 #
 # Usage: scripts/mig/4-deploy-test-pod.sh [--strategy single|mixed] [--manifest FILE]
-#            [--model MODEL] [--dry-run] [--help]
+#            [--model MODEL] [--dry-run] [--yes] [--help]
 #
 #   --strategy S     device plugin MIG strategy (default: $MIG_STRATEGY or mixed); picks
 #                    manifests/mig-pod.yaml (mixed) or manifests/mig-pod-single.yaml (single)
@@ -10,6 +10,7 @@
 #   --model MODEL    GPU model to check the requested resources against (default: GPU
 #                    $GPU_INDEX's name from nvidia-smi, else A100-SXM4-40GB)
 #   --dry-run        validate and print the commands, change nothing
+#   --yes            do not ask for confirmation (asked only when a cluster is reachable)
 #
 # Generic form of what it runs:
 #   kubectl apply -f <pod.yaml>; kubectl wait --for=jsonpath='{.status.phase}'=Succeeded pod/<name>
@@ -22,7 +23,7 @@
 # and the MIG resource against the strategy and GPU model.
 #
 # Exit codes: 0 the pod ran (or validated offline); 1 bad usage; 7 invalid manifest;
-# 8 the pod failed or did not finish within $POD_TIMEOUT s.
+# 8 the pod failed or did not finish within $POD_TIMEOUT s; 10 not confirmed.
 set -Eeuo pipefail
 # shellcheck source-path=SCRIPTDIR source=common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
@@ -44,6 +45,7 @@ main() {
       --manifest) [[ $# -ge 2 ]] || die "$E_USAGE" "--manifest needs a file"; MANIFEST=$2; shift ;;
       --model) [[ $# -ge 2 ]] || die "$E_USAGE" "--model needs a GPU model"; model=$2; shift ;;
       --dry-run) DRY_RUN=1 ;;
+      --yes|-y) ASSUME_YES=1 ;;
       *) die "$E_USAGE" "unknown option '$1' (see --help)" ;;
     esac
     shift
@@ -78,6 +80,7 @@ main() {
     return 0
   fi
 
+  confirm "Run pod $name (it is deleted afterwards) on the cluster?"
   POD=$name
   trap cleanup EXIT
   act kubectl delete -f "$MANIFEST" --ignore-not-found --wait=true

@@ -28,7 +28,9 @@ preflight_gpu() {
   local line err
   err=$(mktemp)
   if ! line=$(gpu_query name,pci.bus_id,driver_version,mig.mode.current 2>"$err"); then
-    line=$(grep -v '^\[labkit sim\]' "$err" | head -n 3 || true)
+    # nvidia-smi prints some errors on stdout ("No devices were found"), others on stderr.
+    line=$( { printf '%s\n' "$line"; grep -v '^\[labkit sim\]' "$err"; } | grep -v '^\s*$' \
+              | head -n 3 | paste -sd';' - || true)
     rm -f "$err"
     die "$E_NO_GPU" "GPU $GPU_INDEX not found: ${line:-nvidia-smi failed} (list the GPUs with: nvidia-smi -L)"
   fi

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 
 import pytest
@@ -36,7 +37,7 @@ def test_dry_run_changes_nothing(node):
 
 @pytest.mark.parametrize(("setup", "args", "code", "message"), [
     ({"LABKIT_SIM_GPUS": "T4"}, ["--yes"], 4, "GPU 0 (Tesla T4) is not MIG capable"),
-    ({}, ["--gpu", "3", "--yes"], 3, "GPU 3 not found"),
+    ({}, ["--gpu", "3", "--yes"], 3, "GPU 3 not found: No devices were found (list the GPUs"),
     ({}, ["--gpu", "x"], 1, "--gpu must be a GPU index, got 'x'"),
     ({}, ["--bogus"], 1, "unknown option '--bogus' (see --help)"),
     ({}, [], 10, "confirmation needed; rerun with --yes"),
@@ -56,6 +57,33 @@ def test_enable_refuses_a_busy_gpu(node):
     assert proc.returncode == 5
     assert "is in use by the processes above" in proc.stderr
     assert node.smi("--query-gpu=mig.mode.pending", "--format=csv,noheader") == "Disabled\n"
+
+
+@pytest.mark.parametrize(("script", "args"), [
+    ("1-enable-mig.sh", ["--yes"]),
+    ("2-create-mig-instances.sh", ["--profiles", "1g.5gb", "--yes"]),
+], ids=["enable", "create"])
+def test_missing_nvidia_smi_exits_2(node, script, args):
+    if shutil.which("nvidia-smi", path="/usr/bin:/bin"):
+        pytest.skip("a real nvidia-smi is installed in /usr/bin or /bin")
+    proc = node.script(script, *args, extra_env={"PATH": "/usr/bin:/bin"})
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert "ERROR: nvidia-smi not found on PATH" in proc.stderr
+    assert "labkit sim bin" in proc.stderr, "the hint names the simulator"
+
+
+def test_a_pending_mode_change_exits_9_with_the_reboot_hint(node):
+    """A held GPU leaves 'nvidia-smi -mig 1' pending; the script says so instead of retrying."""
+    assert node.labkit("sim", "hold", "--gpu", "0").returncode == 0
+    subprocess.run(["nvidia-smi", "-i", "0", "-mig", "1"], env=node.env, capture_output=True)
+    assert node.labkit("sim", "release", "--gpu", "0").returncode == 0
+    proc = node.script("1-enable-mig.sh", "--yes")
+    assert proc.returncode == 9, proc.stdout + proc.stderr
+    assert "MIG mode change to Enabled is already pending on GPU 0" in proc.stderr
+    assert "simulated node: labkit sim reboot" in proc.stderr
+    assert "+ nvidia-smi" not in proc.stdout
+    assert node.labkit("sim", "reboot").returncode == 0, "the hint's command works"
+    assert node.script("1-enable-mig.sh", "--yes").stdout.startswith("MIG already enabled")
 
 
 def test_driver_older_than_the_minimum_is_refused():
@@ -92,6 +120,55 @@ def test_create_layout_then_second_run_changes_nothing(node):
                          "--yes")
     assert second.returncode == 0
     assert "already applied on GPU 0" in second.stdout and "+ nvidia-smi" not in second.stdout
+
+
+def test_gpu_instances_without_compute_instances_are_completed(node):
+    """-cgi without -C leaves no MIG device: the layout is not 'already applied' until each GI
+    has its default compute instance, which the script then creates (and nothing else)."""
+    enabled(node)
+    node.smi("mig", "-cgi", "3g.20gb,1g.5gb")
+    assert "  MIG " not in node.smi("-L")
+    first = node.script("2-create-mig-instances.sh", "--profiles", "1g.5gb,3g.20gb", "--yes")
+    assert first.returncode == 0, first.stderr
+    assert "already applied" not in first.stdout
+    created = [line for line in first.stdout.splitlines() if line.startswith("+ nvidia-smi mig")]
+    assert created == ["+ nvidia-smi mig -i 0 -gi 1 -cci", "+ nvidia-smi mig -i 0 -gi 11 -cci"]
+    assert "each with its default compute instance" in first.stdout
+    assert node.smi("-L").count("  MIG ") == 2
+    second = node.script("2-create-mig-instances.sh", "--profiles", "1g.5gb,3g.20gb", "--yes")
+    assert second.returncode == 0 and "already applied on GPU 0" in second.stdout
+
+
+def test_missing_compute_instances_dry_run_changes_nothing(node):
+    enabled(node)
+    node.smi("mig", "-cgi", "7g.40gb")
+    proc = node.script("2-create-mig-instances.sh", "--profiles", "7g.40gb", "--dry-run")
+    assert proc.returncode == 0 and "+ nvidia-smi mig -i 0 -gi 0 -cci" in proc.stdout
+    assert "  MIG " not in node.smi("-L")
+
+
+def test_smaller_compute_instances_count_as_another_layout(node):
+    enabled(node)
+    node.smi("mig", "-cgi", "3g.20gb")
+    node.smi("mig", "-gi", "1", "-cci", "1c.3g.20gb")
+    refused = node.script("2-create-mig-instances.sh", "--profiles", "3g.20gb", "--yes")
+    assert refused.returncode == 5, refused.stdout + refused.stderr
+    assert "GPU instance(s) 1 without their default compute instance" in refused.stderr
+    replaced = node.script("2-create-mig-instances.sh", "--profiles", "3g.20gb", "--replace",
+                           "--yes")
+    assert replaced.returncode == 0, replaced.stderr
+    assert "MIG 3g.20gb" in node.smi("mig", "-lci") and "1c.3g" not in node.smi("mig", "-lci")
+
+
+def test_create_refuses_to_replace_instances_in_use(node):
+    enabled(node)
+    assert node.script("2-create-mig-instances.sh", "--profiles", "7g.40gb", "--yes").returncode == 0
+    assert node.labkit("sim", "hold", "--gpu", "0", "--gi", "0", "--ci", "0").returncode == 0
+    proc = node.script("2-create-mig-instances.sh", "--profiles", "3g.20gb,3g.20gb", "--replace",
+                       "--yes")
+    assert proc.returncode == 5, proc.stdout + proc.stderr
+    assert "GPU 0 is in use by the processes above; its instances cannot be destroyed" in proc.stderr
+    assert node.layout() == "7g.40gb"
 
 
 def test_create_from_a_mig_parted_config(node):

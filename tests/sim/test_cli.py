@@ -49,7 +49,7 @@ def test_status_shows_instances_and_processes(capsys, smi):
 def test_bin_is_idempotent_and_calls_this_python(capsys, sim_node):
     code, out, _ = labkit(capsys, "bin")
     folder = Path(out.strip())
-    assert code == 0 and folder == sim_node.parent / "bin"
+    assert code == 0 and folder == sim_node.parent / "node.json.bin"
     script = folder / "nvidia-smi"
     first = (script.read_text(), script.stat().st_mtime_ns)
     assert os.access(script, os.X_OK) and sys.executable in first[0]
@@ -65,11 +65,39 @@ def test_scripts_find_the_simulator_through_path(sim_node):
                           env=env, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.splitlines()
-    assert lines[0] == str(sim_node.parent / "bin" / "nvidia-smi")
+    assert lines[0] == str(sim_node.parent / "node.json.bin" / "nvidia-smi")
     uuid = read_node()["gpus"][0]["uuid"]
     assert lines[1:] == [f"GPU 0: NVIDIA A100-SXM4-40GB (UUID: {uuid})"] * 2
     notices = proc.stderr.splitlines()
     assert len(notices) == 3 and all(n.startswith(NOTICE) for n in notices)
+
+
+def test_two_state_files_in_one_folder_get_their_own_wrapper(capsys, sim_node, monkeypatch):
+    first = Path(labkit(capsys, "bin")[1].strip())
+    other = sim_node.with_name("other.json")
+    monkeypatch.setenv("LABKIT_SIM_STATE", str(other))
+    second = Path(labkit(capsys, "bin")[1].strip())
+    assert first != second and first.parent == second.parent == sim_node.parent
+    assert f"LABKIT_SIM_STATE={sim_node}" in (first / "nvidia-smi").read_text()
+    assert f"LABKIT_SIM_STATE={other}" in (second / "nvidia-smi").read_text()
+
+
+def test_reset_gpu_that_contradicts_the_variable_is_refused(capsys, monkeypatch):
+    """The variable wins at every later command, so a contradicting reset must not 'succeed'."""
+    monkeypatch.setenv("LABKIT_SIM_GPUS", "A100-SXM4-40GB:2")
+    assert labkit(capsys, "reset")[0] == 0
+    code, out, err = labkit(capsys, "reset", "--gpu", "H100-SXM5-80GB")
+    assert code != 0 and out == "" and len(err.splitlines()) == 1
+    assert err.startswith("ERROR: --gpu H100-SXM5-80GB:1 differs from "
+                          "LABKIT_SIM_GPUS=A100-SXM4-40GB:2")
+    assert "export LABKIT_SIM_GPUS=H100-SXM5-80GB:1" in err and "unset LABKIT_SIM_GPUS" in err
+    assert read_node()["spec"] == "A100-SXM4-40GB:2", "the node was left as it was"
+    # the same GPUs, spelled differently, agree with the variable
+    code, out, _ = labkit(capsys, "reset", "--gpu", "a100-sxm4-40gb,A100-SXM4-40GB")
+    assert code == 0 and out.startswith("simulated node reset: A100-SXM4-40GB:2")
+    monkeypatch.delenv("LABKIT_SIM_GPUS")
+    assert labkit(capsys, "reset", "--gpu", "H100-SXM5-80GB")[0] == 0
+    assert read_node()["spec"] == "H100-SXM5-80GB:1", "without the variable --gpu decides"
 
 
 def test_hold_release_reboot_messages(capsys):
@@ -89,8 +117,9 @@ def test_hold_release_reboot_messages(capsys):
     (["hold", "--gpu", "4"], "ERROR: GPU 4 not found: the simulated node has GPU(s) 0"),
     (["release", "--gpu", "4"], "ERROR: GPU 4 not found"),
     (["hold", "--gpu", "0", "--gi", "1"], "ERROR: give both --gi and --ci"),
-    (["reset", "--gpu", "B300"], "ERROR: LABKIT_SIM_GPUS entry 'B300'"),
-], ids=["hold-no-gpu", "release-no-gpu", "gi-without-ci", "unknown-model"])
+    (["reset", "--gpu", "B300"], "ERROR: --gpu entry 'B300': "),
+    (["reset", "--gpu", "A100-SXM4-40GB:x"], "ERROR: --gpu entry 'A100-SXM4-40GB:x': count"),
+], ids=["hold-no-gpu", "release-no-gpu", "gi-without-ci", "unknown-model", "bad-count"])
 def test_errors_are_one_line_and_non_zero(capsys, argv, message):
     code, out, err = labkit(capsys, *argv)
     assert code != 0 and out == ""

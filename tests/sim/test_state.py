@@ -85,3 +85,13 @@ def test_concurrent_writers_lose_no_update(sim_node):
     assert st.read_node()["gpus"][0]["memory_used_mib"] == 80
     leftovers = [p.name for p in sim_node.parent.iterdir() if p.name.endswith(".tmp")]
     assert leftovers == []
+
+
+@pytest.mark.parametrize(("source", "spec", "message"), [
+    ("--gpu", "bogus", "--gpu entry 'bogus': "),
+    ("LABKIT_SIM_GPUS", "bogus", "LABKIT_SIM_GPUS entry 'bogus': "),
+    ("--gpu", ",", "--gpu names no GPU"),
+], ids=["flag", "variable", "empty-flag"])
+def test_parse_spec_errors_name_their_source(source, spec, message):
+    with pytest.raises(st.SimStateError, match=f"^{message}"):
+        st.parse_spec(spec, source)
