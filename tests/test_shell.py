@@ -25,8 +25,8 @@ def test_repeated_stderr_lines_are_shown_once_with_a_count(capsys):
 
 
 def test_stdout_and_stderr_show_in_the_order_they_were_written(capsys):
-    proc = run(["sh", "-c", "echo '+ step' >&2; sleep 0.2; echo result; sleep 0.2; "
-                "echo 'ERROR: x' >&2; sleep 0.2; echo 'HINT: y'"], show=True)
+    proc = run(["sh", "-c", "echo '+ step' >&2; sleep 0.5; echo result; sleep 0.5; "
+                "echo 'ERROR: x' >&2; sleep 0.5; echo 'HINT: y'"], show=True)
     assert capsys.readouterr().out.splitlines()[1:] == ["+ step", "result", "ERROR: x",
                                                          "HINT: y"]
     assert (proc.stdout, proc.stderr) == ("result\nHINT: y\n", "+ step\nERROR: x\n")
