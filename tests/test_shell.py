@@ -4,9 +4,9 @@ from labkit.shell import CommandFailed, run
 
 
 def test_run_prints_the_command_and_its_output(capsys):
-    proc = run("sh -c 'echo out; echo err >&2'")
+    proc = run("sh -c 'echo out; sleep 0.5; echo err >&2'")  # the gap fixes the order
     assert proc.stdout == "out\n"
-    assert capsys.readouterr().out == "$ sh -c 'echo out; echo err >&2'\nout\nerr\n"
+    assert capsys.readouterr().out == "$ sh -c 'echo out; sleep 0.5; echo err >&2'\nout\nerr\n"
 
 
 def test_an_expected_failure_is_returned():
