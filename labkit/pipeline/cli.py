@@ -41,10 +41,10 @@ def _add_corrupt_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _print_skipped(skipped: list) -> None:
+    from .dataset import name_files
+
     if skipped:
-        names = ", ".join(str(p) for p in skipped[:5])
-        more = f" and {len(skipped) - 5} more" if len(skipped) > 5 else ""
-        print(f"skipped {len(skipped)} corrupt image file(s): {names}{more}")
+        print(f"skipped {len(skipped)} corrupt image file(s): {name_files(skipped)}")
 
 
 def _print_predictions(files: list[Path], classify) -> int:

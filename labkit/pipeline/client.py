@@ -245,11 +245,8 @@ class TritonClient:
             try:
                 predictions += self._classify_batch(model, chunk)
                 continue
-            except _Refused as exc:
-                if len(chunk) == 1:
-                    predictions.append(None)
-                    failed.append((names[start], str(exc)))
-                    continue
+            except _Refused:
+                pass
             for offset, blob in enumerate(chunk):  # find the image(s) that broke the batch
                 try:
                     predictions += self._classify_batch(model, [blob])

@@ -24,7 +24,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 __all__ = ["CLASSES", "DatasetSpec", "ImageFolder", "CorruptImageError", "make_shapes_dataset",
-           "scan_image_folder", "IMAGE_SUFFIXES"]
+           "scan_image_folder", "name_files", "IMAGE_SUFFIXES"]
 
 CLASSES = ("circle", "cross", "square", "triangle")  # sorted: the label is the index
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp")
@@ -160,6 +160,12 @@ def _check_image(path: Path, check: str) -> None:
             f"{path} is not a readable image ({type(exc).__name__}: {exc}); delete or "
             f"replace it, or pass skip_corrupt=True to skip such files "
             f"(--skip-corrupt on train.py and python -m labkit.pipeline train)") from exc
+
+
+def name_files(paths, most: int = 5) -> str:
+    """``a.jpg, b.jpg and 3 more``: the first ``most`` paths of a list for a message."""
+    names = ", ".join(str(p) for p in paths[:most])
+    return names + (f" and {len(paths) - most} more" if len(paths) > most else "")
 
 
 def scan_image_folder(root: str | Path, *, skip_corrupt: bool = False,

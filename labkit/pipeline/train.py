@@ -24,7 +24,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from .dataset import CorruptImageError, scan_image_folder
+from .dataset import CorruptImageError, name_files, scan_image_folder
 
 __all__ = ["ShapesNet", "TrainConfig", "TrainResult", "train", "evaluate", "save_checkpoint",
            "load_checkpoint", "latest_checkpoint", "load_model", "resolve_device"]
@@ -95,7 +95,6 @@ class TrainResult:
     resumed_from: int = 0  # epochs already done when this run started
     seconds: float = 0.0
     skipped: list[Path] = field(default_factory=list)  # corrupt files left out
-
 
     def to_dict(self) -> dict:
         return {"config": asdict(self.config), "history": self.history,
@@ -190,11 +189,9 @@ def _find_corrupt(data: Path) -> list[Path]:
 
 
 def _corrupt_error(bad: list[Path], cause: Exception) -> CorruptImageError:
-    names = ", ".join(str(p) for p in bad[:5]) + (f" and {len(bad) - 5} more"
-                                                 if len(bad) > 5 else "")
     return CorruptImageError(
         f"training stopped: {len(bad)} image file(s) do not decode (truncated or corrupt): "
-        f"{names}; delete or replace them, or rerun with --skip-corrupt "
+        f"{name_files(bad)}; delete or replace them, or rerun with --skip-corrupt "
         f"(TrainConfig(skip_corrupt=True)) to leave them out "
         f"({type(cause).__name__} in the input pipeline)")
 
@@ -209,41 +206,6 @@ def _distributed() -> tuple[int, int]:
     if not dist.is_initialized():
         dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
     return dist.get_rank(), world
-
-
-def _epochs(config, result, net, model, optimizer, loss_fn, train_loader, val_loader,
-            classes, *, device, rank, world, out, progress, evaluate_fn) -> None:
-    """The epochs still to run; a checkpoint after each (rank 0)."""
-    for epoch in range(result.resumed_from + 1, config.epochs + 1):
-        net.train()
-        batches = train_loader
-        if progress and rank == 0:
-            from tqdm.auto import tqdm
-
-            batches = tqdm(train_loader, desc=f"epoch {epoch}/{config.epochs}",
-                           unit="batch", leave=False)
-        seen, loss_sum, epoch_start = 0, 0.0, time.perf_counter()
-        for images, labels in batches:
-            images, labels = images.to(device), labels.to(device)
-            loss = loss_fn(net(images), labels)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            seen += int(labels.numel())
-            loss_sum += loss.item() * int(labels.numel())
-        accuracy = (evaluate_fn or (lambda m, ld: evaluate(m, ld, device)["accuracy"]))(
-            model, val_loader)
-        record = {"epoch": epoch, "loss": loss_sum / max(seen, 1), "val_accuracy": accuracy,
-                  "images_per_s": seen * world / (time.perf_counter() - epoch_start)}
-        result.history.append(record)
-        if progress and rank == 0:
-            print(f"epoch {epoch}: loss {record['loss']:.4f}, val accuracy {accuracy:.3f}, "
-                  f"{record['images_per_s']:.0f} img/s")
-        if rank == 0:
-            result.checkpoint = save_checkpoint(out / f"epoch-{epoch:03d}.pt", {
-                "epoch": epoch, "model": model.state_dict(),
-                "optimizer": optimizer.state_dict(), "config": asdict(config),
-                "classes": classes, "history": result.history})
 
 
 def train(config: TrainConfig, *, progress: bool = True, evaluate_fn=None) -> TrainResult:
@@ -284,9 +246,36 @@ def train(config: TrainConfig, *, progress: bool = True, evaluate_fn=None) -> Tr
                                     rank=rank, world=world)
         val_loader = _make_loader(config, val_folder, train=False, device=device, rank=0,
                                   world=1)
-        _epochs(config, result, net, model, optimizer, loss_fn, train_loader, val_loader,
-                train_folder.classes, device=device, rank=rank, world=world, out=out,
-                progress=progress, evaluate_fn=evaluate_fn)
+        for epoch in range(result.resumed_from + 1, config.epochs + 1):
+            net.train()
+            batches = train_loader
+            if progress and rank == 0:
+                from tqdm.auto import tqdm
+
+                batches = tqdm(train_loader, desc=f"epoch {epoch}/{config.epochs}",
+                               unit="batch", leave=False)
+            seen, loss_sum, epoch_start = 0, 0.0, time.perf_counter()
+            for images, labels in batches:
+                images, labels = images.to(device), labels.to(device)
+                loss = loss_fn(net(images), labels)
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                optimizer.step()
+                seen += int(labels.numel())
+                loss_sum += loss.item() * int(labels.numel())
+            accuracy = (evaluate_fn or (lambda m, ld: evaluate(m, ld, device)["accuracy"]))(
+                model, val_loader)
+            record = {"epoch": epoch, "loss": loss_sum / max(seen, 1), "val_accuracy": accuracy,
+                      "images_per_s": seen * world / (time.perf_counter() - epoch_start)}
+            result.history.append(record)
+            if progress and rank == 0:
+                print(f"epoch {epoch}: loss {record['loss']:.4f}, val accuracy {accuracy:.3f}, "
+                      f"{record['images_per_s']:.0f} img/s")
+            if rank == 0:
+                result.checkpoint = save_checkpoint(out / f"epoch-{epoch:03d}.pt", {
+                    "epoch": epoch, "model": model.state_dict(),
+                    "optimizer": optimizer.state_dict(), "config": asdict(config),
+                    "classes": train_folder.classes, "history": result.history})
     except (RuntimeError, OSError) as exc:
         # A file the scan let through (check="header" passes a truncated JPEG) ends in a
         # long DALI "Critical error in pipeline" (or PIL's OSError); name the file instead.
