@@ -21,7 +21,6 @@ one machine-readable answer on stdout; problems go to stderr with exit code 7.
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 from pathlib import Path
 
@@ -29,7 +28,7 @@ import yaml
 
 from . import partedconfig
 from .catalog import get_model
-from .formats import parse_lgi
+from .formats import parse_lci, parse_lgi
 from .planner import plan_layout
 
 __all__ = ["main", "mig_resource_names"]
@@ -70,11 +69,6 @@ def cmd_layout(args) -> str:
     return ",".join(sorted(r.name.removeprefix("MIG ") for r in parse_lgi(sys.stdin.read())))
 
 
-# One ``nvidia-smi mig -lci`` row: GPU, GI ID, name, profile ID, CI ID, start:size (ref
-# shared/reference/mig.md §2.7). An -lgi row has one number before "MIG", so never matches.
-_LCI_ROW = re.compile(r"^\|\s*(\d+)\s+(\d+)\s+MIG\s+(\S+)\s+(\d+)\s+(\d+)\s+\d+:\d+\s*\|$")
-
-
 def cmd_compute_instances(args) -> str:
     """GPU instances without their default compute instance (the one ``-cgi ... -C`` makes).
 
@@ -83,9 +77,8 @@ def cmd_compute_instances(args) -> str:
     """
     text = sys.stdin.read()
     cis: dict[int, set[str]] = {}
-    for line in text.splitlines():
-        if m := _LCI_ROW.match(line.strip()):
-            cis.setdefault(int(m.group(2)), set()).add(m.group(3))
+    for ci in parse_lci(text):
+        cis.setdefault(ci.gi_id, set()).add(ci.name)
     out = []
     for gi in sorted(parse_lgi(text), key=lambda r: r.gi_id):
         profile = gi.name.removeprefix("MIG ")

@@ -20,6 +20,7 @@ __all__ = [
     "NO_COMPUTE_INSTANCES",
     "NO_GPU_INSTANCES",
     "NO_MIG_SUPPORTED",
+    "LciRecord",
     "LgiRecord",
     "LgipRecord",
     "cci_message",
@@ -32,6 +33,7 @@ __all__ = [
     "format_lgi",
     "format_lgip",
     "format_lgipp",
+    "parse_lci",
     "parse_lgi",
     "parse_lgip",
     "parse_lgipp",
@@ -249,11 +251,27 @@ class LgiRecord:
     size: int
 
 
+@dataclass(frozen=True)
+class LciRecord:
+    """One ``-lci`` row: the compute instance ``ci_id`` inside GPU instance ``gi_id``."""
+
+    gpu: int
+    gi_id: int
+    name: str  # "3g.20gb" for a GI's default (full) CI, "1c.3g.20gb" for a smaller one
+    profile_id: int
+    ci_id: int
+    start: int
+    size: int
+
+
 _LGIP_ROW = re.compile(
     r"^\|\s*(\d+)\s+MIG\s+(\S+)\s+(\d+)\s+(\d+)/(\d+)\s+([\d.]+)\s+(Yes|No)\s+(\d+)\s+(\d+)\s+(\d+)\s*\|$"
 )
 _LGIP_ROW2 = re.compile(r"^\|\s+(\d+)\s+(\d+)\s+(\d+)\s*\|$")
 _LGI_ROW = re.compile(r"^\|\s*(\d+)\s+MIG\s+(\S+)\s+(\d+)\s+(\d+)\s+(\d+):(\d+)\s*\|$")
+# GPU, GI ID, name, profile ID, CI ID, start:size (ref §2.7). An -lgi row has one number
+# before "MIG", so it never matches.
+_LCI_ROW = re.compile(r"^\|\s*(\d+)\s+(\d+)\s+MIG\s+(\S+)\s+(\d+)\s+(\d+)\s+(\d+):(\d+)\s*\|$")
 _LGIPP_ROW = re.compile(r"^GPU\s+(\d+) Profile ID\s+(\d+) Placements?\s*:\s*\{([\d,]*)\}:(\d+)$")
 
 
@@ -278,6 +296,16 @@ def parse_lgi(text: str) -> list[LgiRecord]:
         LgiRecord(int(g), name, int(pid), int(gi), int(start), int(size))
         for g, name, pid, gi, start, size in (
             m.groups() for m in map(_LGI_ROW.match, text.splitlines()) if m
+        )
+    ]
+
+
+def parse_lci(text: str) -> list[LciRecord]:
+    """Records from ``-lci`` text (ref §2.7)."""
+    return [
+        LciRecord(int(g), int(gi), name, int(pid), int(ci), int(start), int(size))
+        for g, gi, name, pid, ci, start, size in (
+            m.groups() for m in map(_LCI_ROW.match, map(str.strip, text.splitlines())) if m
         )
     ]
 

@@ -235,3 +235,23 @@ def test_parse_lgipp_matches_the_catalog(ref, fixture, model):
     assert parsed == {
         (0, p.profile_id): (p.starts, p.memory_slices) for p in get_model(model).gi_profiles
     }
+
+
+@pytest.mark.parametrize(
+    "fixture,expected",
+    [
+        ("a100_40gb_r580_lci.txt",
+         [(9, "1g.5gb", 0, 0, 0, 1), (3, "1c.2g.10gb", 0, 0, 0, 1),
+          (3, "1c.2g.10gb", 0, 1, 1, 1), (2, "4g.20gb", 3, 0, 0, 4)]),
+    ],
+    ids=["r580"],
+)
+def test_parse_lci(ref, fixture, expected):
+    assert [
+        (r.gi_id, r.name, r.profile_id, r.ci_id, r.start, r.size)
+        for r in formats.parse_lci(ref(fixture))
+    ] == expected
+
+
+def test_parse_lci_ignores_lgi_rows(ref):
+    assert formats.parse_lci(ref("a100_40gb_r580_lgi.txt")) == []
