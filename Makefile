@@ -10,7 +10,7 @@ PYTEST := $(BIN)/python -m pytest
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 
 .PHONY: help setup lab test lint unit release check-release grader-test notebooks nbval \
-        integration pipeline release grade gpu-check bench clean
+        integration pipeline release grade grade-audit gpu-check bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -56,6 +56,9 @@ integration: setup ## real components (JupyterLab, tritonserver, doctor) and oth
 
 release: setup ## regenerate labs/ from solutions/ (nbgrader generate_assignment)
 	$(BIN)/labkit course release
+
+grade-audit: setup ## replay every exercise with adversarial students -> build/grader/audit.md
+	$(BIN)/labkit course audit $(if $(LAB),--lab $(LAB))
 
 grade: setup ## autograde submitted/<student>/<lab>/, feedback HTML, grades CSV
 	$(BIN)/labkit course grade

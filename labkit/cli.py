@@ -7,6 +7,7 @@ non-zero exit code, never as a traceback.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 
 __all__ = ["main", "build_parser"]
@@ -52,6 +53,17 @@ def _course(args) -> int:
             print(f"{r.lab:<28} {r.student:<20} {r.score:6.1f} / {r.max_score:.1f}")
         print(f"grades: {layout.grades_csv}\nfeedback: {layout.feedback}/<student>/<lab>/")
         return 0
+    if args.action == "audit":
+        from .course import audit
+
+        audits = audit.audit_course(layout, args.lab or None)
+        report = audit.render_report(audits, layout)
+        layout.audit_report.parent.mkdir(parents=True, exist_ok=True)
+        layout.audit_report.write_text(report)
+        (layout.audit_report.with_suffix(".json")).write_text(
+            json.dumps([a.summary() for a in audits], indent=2))
+        print(report + f"report: {layout.audit_report}")
+        return 1 if any(a.problems() for a in audits) else 0
     raise AssertionError(args.action)
 
 
@@ -75,8 +87,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="Lab 07: DALI -> PyTorch -> Triton by stage; `labkit pipeline all` "
                         "is `make pipeline` (`labkit pipeline --help` for the stages)")
 
-    course = sub.add_parser("course", help="instructor commands (nbgrader)")
-    course.add_argument("action", choices=["lint", "release", "check-release", "grade"])
+    course = sub.add_parser("course", help="instructor commands (nbgrader); audit: replay "
+                                           "every exercise with adversarial students")
+    course.add_argument("action", choices=["lint", "release", "check-release", "grade",
+                                                 "audit"])
     course.add_argument("--lab", action="append", help="only this lab (repeatable)")
     course.add_argument("--timeout", type=int, default=None,
                         help="grade: per-cell time limit in seconds")

@@ -65,10 +65,13 @@ def _inline_plots() -> None:
 
 
 def start(mode: str = "auto", quick: bool = False, seed: int = 0, *,
-          lab: str = "lab", out: str | Path | None = None, show: bool = True) -> Lab:
+          lab: str = "lab", out: str | Path | None = None, show: bool = True,
+          mode_note: str | None = None) -> Lab:
     """Detect the environment, seed the random generators and print the banner.
 
-    ``out`` defaults to ``outputs/<lab>`` under the current directory.
+    ``out`` defaults to ``outputs/<lab>`` under the current directory. A lab that never
+    uses a GPU model passes ``mode_note``, what the mode means for it, which is printed
+    instead of the GPU banner (Lab 07: the pipeline runs on the CPU in both modes).
     """
     resolved = mode if mode and mode != "auto" else resolve_mode(None)
     env = detect(resolved)
@@ -78,6 +81,6 @@ def start(mode: str = "auto", quick: bool = False, seed: int = 0, *,
     out_dir.mkdir(parents=True, exist_ok=True)
     _inline_plots()
     if show:
-        print(env.banner())
+        print(f"mode {env.mode}: {mode_note}" if mode_note else env.banner())
         print(f"mode={env.mode} quick={quick} seed={seed} outputs={out_dir}")
     return Lab(env=env, quick=quick, seed=seed, out=out_dir)

@@ -3,12 +3,21 @@
 A failing check raises `CheckFailure` (an AssertionError, so nbgrader scores the cell as
 failed) whose message says what was checked, what was expected, what was got, and a hint.
 A passing check prints one tick line, so Validate shows progress and not silence.
+
+Student code runs only through these checks (`check_call`, `check_raises`, or the
+`check_runs` block), so a raise in a student's function reads as a check that failed, with
+its hint, and never as a bare traceback. In a notebook a `CheckFailure` renders as its message
+alone (IPython's ``_render_traceback_``), in the cell, in Validate and in nbgrader's feedback;
+one raised inside a ``### BEGIN HIDDEN TESTS`` block is labelled as a hidden test's.
 """
 
 from __future__ import annotations
 
+import linecache
 import math
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from types import TracebackType
 from typing import Any
 
 from .messages import message
@@ -23,11 +32,48 @@ __all__ = [
     "check_records",
     "check_raises",
     "check_call",
+    "check_runs",
+    "HIDDEN_BEGIN",
+    "HIDDEN_END",
 ]
+
+# nbgrader's delimiters (grader/nbgrader_config.py), as they appear in a test cell's source.
+HIDDEN_BEGIN = "### BEGIN HIDDEN TESTS"
+HIDDEN_END = "### END HIDDEN TESTS"
+
+
+def _is_cell(filename: str) -> bool:
+    """Whether code was compiled from a notebook cell (ipykernel's temporary cell files)."""
+    return "ipykernel_" in filename or filename.startswith("<ipython-input")
+
+
+def _in_hidden_block(tb: TracebackType | None) -> bool:
+    """Whether the innermost cell frame of ``tb`` stands inside a hidden-tests block."""
+    where = None
+    while tb is not None:
+        if _is_cell(tb.tb_frame.f_code.co_filename):
+            where = (tb.tb_frame.f_code.co_filename, tb.tb_lineno)
+        tb = tb.tb_next
+    if where is None:
+        return False
+    hidden = False
+    for line in linecache.getlines(where[0])[:where[1]]:
+        if HIDDEN_BEGIN in line:
+            hidden = True
+        elif HIDDEN_END in line:
+            hidden = False
+    return hidden
 
 
 class CheckFailure(AssertionError):
     """A check that failed; ``str()`` is the full, readable explanation."""
+
+    def _render_traceback_(self) -> list[str]:
+        """IPython shows these lines instead of a stack: the student reads the check alone."""
+        lines = str(self).splitlines()
+        if _in_hidden_block(self.__traceback__):
+            lines.insert(0, message("hidden"))
+        return lines
 
 
 def _fail(what: str, detail: str, hint: str | None) -> CheckFailure:
@@ -123,12 +169,38 @@ def check_call(func: Callable[..., Any], *args: Any, what: str | None = None,
     `CheckFailure` instead of a bare traceback.
     """
     what = what or f"{getattr(func, '__name__', 'the function')}(...) runs"
-    try:
+    with check_runs(what, hint):
         return func(*args, **kwargs)
+
+
+def _student_line(exc: BaseException) -> str:
+    """' (your f, line 3: `int(x)`)' for the innermost frame of notebook code, else ''."""
+    tb, found = exc.__traceback__, ""
+    while tb is not None:
+        code = tb.tb_frame.f_code
+        if _is_cell(code.co_filename):
+            text = linecache.getline(code.co_filename, tb.tb_lineno).strip()
+            found = message("where", function=code.co_name, line=tb.tb_lineno, text=text)
+        tb = tb.tb_next
+    return found
+
+
+@contextmanager
+def check_runs(what: str, hint: str | None = None) -> Iterator[None]:
+    """A block that runs student code: any raise in it becomes a readable `CheckFailure`.
+
+    ``with check_runs("parse_gpu_csv on an H100 line", hint=...): got = parse_gpu_csv(t)``.
+    A `CheckFailure` raised inside (a check that failed) passes through unchanged.
+    """
+    try:
+        yield
+    except CheckFailure:
+        raise
     except NotImplementedError:
         raise _fail(what, message("not_implemented"), hint) from None
     except Exception as exc:  # noqa: BLE001 - the student's bug, shown readably
-        raise _fail(what, message("raised", got=f"{type(exc).__name__}: {exc}"), hint) from exc
+        got = f"{type(exc).__name__}: {exc}{_student_line(exc)}"
+        raise _fail(what, message("raised", got=got), hint) from None
 
 
 def check_raises(func: Callable[[], Any], expected: type[BaseException], what: str,

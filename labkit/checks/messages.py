@@ -19,6 +19,9 @@ MESSAGES = {
         "raised_other": "{got} was raised instead",
         "raised": "it raised {got}",
         "hint": "Hint: {hint}",
+        "hidden": ("[hidden test] your answer passed the visible checks but not this one, "
+                   "which tries other inputs of the same kind:"),
+        "where": " (in {function}, line {line}: {text})",
         "not_implemented": ("this exercise is not answered yet: replace "
                             "'raise NotImplementedError()' with your code"),
     },

@@ -8,6 +8,8 @@ for a path instead of building one by hand (nbgrader's ``CourseDirectory`` is th
     submitted/<student>/<lab>/     students' work, collected by the instructor (not committed)
     build/grader/                  gradebook.db, autograded/, feedback/, grades.csv
     build/notebooks/               notebooks executed by the tests, kept for inspection
+    build/audit/                   solution notebooks replayed with adversarial students
+    tests/grader/students/         those students, one module per notebook
 """
 
 from __future__ import annotations
@@ -98,6 +100,15 @@ class CourseLayout:
     @property
     def nbgrader_config(self) -> Path:
         return self.root / "grader" / "nbgrader_config.py"
+
+    @property
+    def students(self) -> Path:
+        """Adversarial students of every graded exercise (``make grade-audit``)."""
+        return self.root / "tests" / "grader" / "students"
+
+    @property
+    def audit_report(self) -> Path:
+        return self.grader_build / "audit.md"
 
     @property
     def scripts(self) -> Path:

@@ -55,20 +55,23 @@ def gpu_check_notebooks(layout: CourseLayout) -> list[Path]:
 
 def execute(notebook: Path, layout: CourseLayout, *, mode: str = "sim", quick: bool = True,
             cell_timeout: int = 300, out_dir: Path | None = None,
-            parameters: dict | None = None) -> NotebookRun:
-    """Run one notebook with papermill; never raises for a failing cell (see ``error``)."""
+            parameters: dict | None = None, cwd: Path | None = None) -> NotebookRun:
+    """Run one notebook with papermill; never raises for a failing cell (see ``error``).
+
+    It runs in ``cwd`` (default: the notebook's own folder); the executed copy goes to
+    ``out_dir`` (default ``build/notebooks/``) under the notebook's folder name.
+    """
     import papermill as pm
 
     notebook = notebook.resolve()
-    rel = notebook.relative_to(layout.root)
-    output = (out_dir or layout.executed) / rel.parent.name / notebook.name
+    output = (out_dir or layout.executed) / notebook.parent.name / notebook.name
     output.parent.mkdir(parents=True, exist_ok=True)
     params = {"MODE": mode, "QUICK": quick, **(parameters or {})}
     start = time.monotonic()
     error = None
     try:
         pm.execute_notebook(str(notebook), str(output), parameters=params,
-                            cwd=str(notebook.parent), kernel_name="python3",
+                            cwd=str(cwd or notebook.parent), kernel_name="python3",
                             execution_timeout=cell_timeout, progress_bar=False,
                             log_output=False)
     except pm.PapermillExecutionError as exc:
