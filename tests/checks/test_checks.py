@@ -80,3 +80,60 @@ def test_check_call_returns_the_result_or_explains_the_failure():
         check_call(buggy, "abc", what="buggy('abc') runs", hint="convert numbers only")
     assert str(info.value).startswith("\u2717 buggy('abc') runs: it raised ValueError: invalid")
     assert str(info.value).endswith("Hint: convert numbers only")
+
+
+def _cell(source: str, name: str = "/tmp/ipykernel_0/cell.py"):
+    """Compile ``source`` as a notebook cell would be (ipykernel's file name, in linecache)."""
+    import linecache
+
+    linecache.cache[name] = (len(source), None, source.splitlines(True), name)
+    return compile(source, name, "exec")
+
+
+def _render(source: str) -> list[str]:
+    namespace = {}
+    with pytest.raises(CheckFailure) as info:
+        exec(_cell(source), namespace)
+    return info.value._render_traceback_()
+
+
+def test_check_runs_turns_a_raise_into_a_readable_failure_naming_the_line():
+    lines = _render(
+        "from labkit.checks import check_runs\n"
+        "def parse(text):\n"
+        "    return int(text)\n"
+        "with check_runs('parse(\"x\") runs', hint='convert digits only'):\n"
+        "    parse('x')\n")
+    assert lines[0].startswith("\u2717 parse(\"x\") runs: it raised ValueError: invalid literal")
+    assert "(in parse, line 3: return int(text))" in lines[0]
+    assert lines[1] == "Hint: convert digits only"
+    assert not any("Traceback" in line for line in lines)
+
+
+def test_check_runs_names_an_unanswered_exercise_and_passes_check_failures_through():
+    from labkit.checks import check_runs
+
+    with pytest.raises(CheckFailure, match="not answered yet"), check_runs("x", hint="h"):
+        raise NotImplementedError()
+    with pytest.raises(CheckFailure, match="inner") as info, check_runs("outer"):
+        check(False, "inner")
+    assert "outer" not in str(info.value)
+
+
+def test_a_failure_in_the_hidden_block_is_labelled_hidden():
+    visible = _render("from labkit.checks import check\ncheck(False, 'visible one')\n"
+                      "### BEGIN HIDDEN TESTS\ncheck(True, 'x')\n### END HIDDEN TESTS\n")
+    hidden = _render("from labkit.checks import check\ncheck(True, 'visible one')\n"
+                     "### BEGIN HIDDEN TESTS\ncheck(False, 'hidden one')\n"
+                     "### END HIDDEN TESTS\n")
+    assert visible == ["\u2717 visible one: the condition does not hold"]
+    assert hidden[0].startswith("[hidden test]")
+    assert hidden[1] == "\u2717 hidden one: the condition does not hold"
+
+
+def test_check_call_keeps_its_hint_when_the_function_raises():
+    from labkit.checks import check_call
+
+    with pytest.raises(CheckFailure) as info:
+        check_call(lambda: {}["k"], what="lookup runs", hint="use .get")
+    assert str(info.value) == "\u2717 lookup runs: it raised KeyError: 'k'\nHint: use .get"
