@@ -13,3 +13,12 @@
 
 Submodules are imported on demand: ``import labkit.pipeline`` alone loads nothing heavy.
 """
+
+__all__ = ["bench_verdicts"]
+
+
+def bench_verdicts(runs: int = 5, quick: bool = True) -> list[dict]:
+    """Lab 07-4's headline experiment for ``make bench``: see `optimise.bench_verdicts`."""
+    from .optimise import bench_verdicts as run
+
+    return run(runs=runs, quick=quick)

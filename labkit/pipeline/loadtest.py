@@ -267,15 +267,25 @@ def sweep(url: str, model: str, inputs, *, outputs: list[str], concurrencies: li
             for c in levels]
 
 
-def write_csv(points: list[LoadPoint], path: str | Path) -> Path:
-    """perf_analyzer's ``-f`` CSV: its columns, rows by increasing throughput."""
+def write_csv(points: list[LoadPoint], path: str | Path, *,
+              configuration: bool = False) -> Path:
+    """perf_analyzer's ``-f`` CSV: its columns, rows by increasing throughput.
+
+    ``configuration=True`` is for points of several configurations in one file: a first
+    column ``Configuration`` (the model name) and a last column ``Stable`` (perf_analyzer's
+    rule held), neither of which perf_analyzer writes; `read_csv` ignores both.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    columns = ["Configuration", *CSV_COLUMNS, "Stable"] if configuration else CSV_COLUMNS
     with open(path, "w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=CSV_COLUMNS)
+        writer = csv.DictWriter(fh, fieldnames=columns)
         writer.writeheader()
         for point in sorted(points, key=lambda p: p.infer_per_s):
-            writer.writerow(point.csv_row())
+            row = point.csv_row()
+            if configuration:
+                row = {"Configuration": point.model, **row, "Stable": point.stable}
+            writer.writerow(row)
     return path
 
 

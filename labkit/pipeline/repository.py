@@ -224,11 +224,14 @@ def classifier_config(name: str = "classifier", *, target: str = "embedded", siz
                       num_classes: int, max_batch_size: int = 8,
                       dynamic_batching: DynamicBatching | None = DynamicBatching(100),
                       instances: int = 1, versions_to_serve=None,
-                      emulated_batch_us: int = 0, tensorrt_precision: str = "") -> ModelConfig:
+                      emulated_batch_us: int = 0, tensorrt_precision: str = "",
+                      analogue_overlap: float = 0.0, analogue_devices: int = 1) -> ModelConfig:
     """The classifier: ``images`` (FP32 3 x size x size) -> ``logits`` (FP32 classes).
 
     ``emulated_batch_us`` > 0 (embedded only) makes each execution take at least that long,
     whatever the batch size: an *accelerator analogue* (see ``backends/onnx_classifier.py``).
+    Its instances share ``analogue_devices`` analogue devices; ``analogue_overlap`` is the
+    fraction of an execution that can run beside another instance's.
     """
     _check_target(target)
     inputs = (TensorSpec(export_mod.INPUT_NAME, "TYPE_FP32", (3, size, size)),)
@@ -239,6 +242,8 @@ def classifier_config(name: str = "classifier", *, target: str = "embedded", siz
         params = {"onnx_file": "model.onnx", "intra_op_threads": "1"}
         if emulated_batch_us:
             params["emulated_batch_us"] = str(int(emulated_batch_us))
+            params["analogue_overlap"] = f"{float(analogue_overlap):g}"
+            params["analogue_devices"] = str(int(analogue_devices))
     elif emulated_batch_us:
         raise ValueError("emulated_batch_us is an analogue for the embedded CPU server; "
                          "on the NGC target the GPU itself does the batching work")

@@ -30,9 +30,9 @@ from .dataset import DatasetSpec, make_shapes_dataset
 from .optimise import (
     CPU_CONFIGS,
     SWEEP_CONFIGS,
+    _choose_configuration,
     batching_gain,
     build_sweep_repository,
-    choose_configuration,
     run_sweep,
     sweep_rows,
 )
@@ -299,7 +299,7 @@ def run_all(root: str | Path = DEFAULT_ROOT, *, quick: bool = False, seed: int =
             "cpu": batching_gain(results, "cpu_nobatch_1", "cpu_batch_1")}
         analogue_rows = [r for r in rows if not r["config"].startswith("cpu_")]
         report["choice"] = {"slo_p99_ms": slo_p99_ms,
-                            "best": choose_configuration(analogue_rows, slo_p99_ms)}
+                            "best": _choose_configuration(analogue_rows, slo_p99_ms)}
         report["errors"] = sum(p.errors for p in points)
     report["stages_s"] = timer.stages
     report["wall_s"] = round(time.perf_counter() - start, 1)

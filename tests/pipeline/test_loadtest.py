@@ -10,7 +10,7 @@ import pytest
 from labkit.pipeline import loadtest
 from labkit.pipeline.bench import results_from_report
 from labkit.pipeline.client import ClientError, TritonClient, looks_like_image, pack_images, softmax
-from labkit.pipeline.optimise import batching_gain, choose_configuration
+from labkit.pipeline.optimise import _choose_configuration, batching_gain
 
 
 def _w(ips, avg, p95=None):
@@ -107,8 +107,24 @@ ROWS = [
     pytest.param(5, None, id="nothing-meets-it"),
 ])
 def test_choose_configuration(slo, expected):
-    best = choose_configuration(ROWS, slo)
+    best = _choose_configuration(ROWS, slo)
     assert (None if best is None else (best["config"], best["concurrency"])) == expected
+
+
+def test_an_unstable_point_is_never_chosen():
+    rows = [dict(r, stable=True) for r in ROWS] + [
+        {"config": "e", "concurrency": 16, "infer_per_s": 9999, "p99_ms": 1.0, "stable": False}]
+    assert _choose_configuration(rows, 50)["config"] == "c"
+
+
+def test_csv_with_a_configuration_column(tmp_path):
+    points = [_point(1, 300), _point(16, 900, 12)]
+    path = loadtest.write_csv(points, tmp_path / "all.csv", configuration=True)
+    with open(path, newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert list(rows[0])[0] == "Configuration" and list(rows[0])[-1] == "Stable"
+    assert [r["Configuration"] for r in rows] == [p.model for p in points]
+    assert len(loadtest.read_csv(path)[0]) == len(loadtest.CSV_COLUMNS)
 
 
 def test_batching_gain_at_concurrency_16():
