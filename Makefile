@@ -63,8 +63,8 @@ grade-audit: setup ## replay every exercise with adversarial students -> build/g
 grade: setup ## autograde submitted/<student>/<lab>/, feedback HTML, grades CSV
 	$(BIN)/labkit course grade
 
-BENCH_SUITES := storage network pipeline
-bench: setup ## speed targets -> build/bench/ (make bench [storage] [network] [pipeline] [QUICK=1])
+BENCH_SUITES := storage network pipeline verdicts
+bench: setup ## speed targets -> build/bench/ (make bench [storage] [network] [pipeline] [verdicts] [QUICK=1])
 	@bad="$(filter-out bench $(BENCH_SUITES),$(MAKECMDGOALS))"; if [ -n "$$bad" ]; then \
 	  echo "ERROR: unknown bench suite(s): $$bad (valid: $(BENCH_SUITES))" >&2; exit 2; fi
 	$(BIN)/python -m labkit.bench $(filter $(BENCH_SUITES),$(MAKECMDGOALS)) \

@@ -24,6 +24,7 @@ SUITES = {
     "storage": "labkit.storage.bench",
     "network": "labkit.net.bench",
     "pipeline": "labkit.pipeline.bench",
+    "verdicts": "labkit.bench_verdicts",
 }
 
 

@@ -145,3 +145,18 @@ def test_unknown_lab_in_submitted_is_refused(tmp_path):
     (layout.submitted / "ana" / "99-nope").mkdir(parents=True)
     with pytest.raises(nbg.NbgraderError, match="99-nope, which is not a lab of this course"):
         nbg.grade(layout)
+
+
+@pytest.mark.parametrize("student", ["blank", "wrong_answer"])
+def test_failed_cells_show_the_check_and_its_hint_not_a_stack(graded, student):
+    layout, _ = graded
+    nb = json.loads((layout.autograded / student / LAB / NOTEBOOK).read_text())
+    errors = [o for c in nb["cells"] for o in c.get("outputs", [])
+              if o.get("output_type") == "error"]
+    assert errors, "a failing submission shows its failed checks"
+    for error in errors:
+        text = "\n".join(error["traceback"])
+        assert error["ename"] == "CheckFailure" and "Traceback" not in text, text
+        assert "Hint: " in text, text
+    html = (layout.feedback / student / LAB / NOTEBOOK.replace(".ipynb", ".html")).read_text()
+    assert "Traceback (most recent call last)" not in html
