@@ -42,8 +42,9 @@ class Workload:
         return self.computation_time_s / self.batch_size
 
     @property
-    def read_bytes_per_s(self) -> float:
-        """Read bandwidth one accelerator needs at 100 % AU (bytes/s)."""
+    def _read_bytes_per_s(self) -> float:
+        """Read bandwidth one accelerator needs at 100 % AU (bytes/s). Private: Lab 05's
+        Exercise 1 asks students to compute it (``read_bandwidth_needed``)."""
         return self.batch_size * self.record_bytes / self.computation_time_s
 
 

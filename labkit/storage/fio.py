@@ -24,8 +24,8 @@ import subprocess
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-__all__ = ["FioJob", "FioResult", "FioError", "fio_version", "fio_command", "parse_fio_json",
-           "run_fio", "parse_size"]
+__all__ = ["FioJob", "FioResult", "FioError", "fio_version", "parse_fio_json", "run_fio",
+           "parse_size"]
 
 _UNITS = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024**4}
 
@@ -114,8 +114,10 @@ def fio_version() -> str | None:
     return out.stdout.strip() or None
 
 
-def fio_command(job: FioJob, path: str | Path) -> list[str]:
-    """The fio argv for ``job`` on the file ``path`` (JSON output, time based)."""
+def _fio_argv(job: FioJob, path: str | Path) -> list[str]:
+    """The fio argv for ``job`` on the file ``path`` (JSON output, time based).
+
+    Private: Lab 05's fio exercise asks students to write a job file themselves."""
     return ["fio", f"--name={job.name}", f"--filename={path}", f"--size={job.size}",
             f"--rw={job.rw}", f"--bs={job.block_size}", f"--iodepth={job.iodepth}",
             f"--ioengine={job.ioengine}", f"--direct={int(job.direct)}",
@@ -172,7 +174,7 @@ def run_fio(job: FioJob, path: str | Path, *, timeout_s: float | None = None) ->
     if not shutil.which("fio"):
         raise FioError("fio is not installed (apt-get install fio); "
                        "labkit.storage.measure_read() falls back to Python reads")
-    argv = fio_command(job, path)
+    argv = _fio_argv(job, path)
     limit = timeout_s if timeout_s is not None else job.runtime_s + 60
     try:
         out = subprocess.run(argv, capture_output=True, text=True, timeout=limit)

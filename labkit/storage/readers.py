@@ -222,11 +222,13 @@ class ReadResult:
         return self.samples / self.seconds
 
     @property
-    def mb_per_s(self) -> float:
-        return self.nbytes / self.seconds / 1e6
+    def mib_per_s(self) -> float:
+        """Bytes read from disk per second, in MiB/s (the lab's one unit for bandwidth)."""
+        return self.nbytes / self.seconds / 2**20
 
     def to_dict(self) -> dict:
-        return {**self.__dict__, "samples_per_s": self.samples_per_s, "MB_per_s": self.mb_per_s}
+        return {**self.__dict__, "samples_per_s": self.samples_per_s,
+                "MiB_per_s": self.mib_per_s}
 
 
 def read_throughput(stored: StoredDataset, *, cold: bool = True,

@@ -9,7 +9,7 @@ import pytest
 from labkit.storage.fio import (
     FioError,
     FioJob,
-    fio_command,
+    _fio_argv,
     fio_version,
     parse_fio_json,
     parse_size,
@@ -44,14 +44,14 @@ def test_job_validation(kwargs, message):
 
 def test_command_line_matches_the_documented_form():
     job = FioJob("seq-read", "read", 1024**2, 32, 64 * 1024**2, 2.0)
-    assert fio_command(job, "/tmp/x/ceiling.bin") == [
+    assert _fio_argv(job, "/tmp/x/ceiling.bin") == [
         "fio", "--name=seq-read", "--filename=/tmp/x/ceiling.bin", "--size=67108864",
         "--rw=read", "--bs=1048576", "--iodepth=32", "--ioengine=libaio", "--direct=1",
         "--runtime=2", "--time_based", "--output-format=json"]
 
 
 def test_one_pass_jobs_are_not_time_based():
-    argv = fio_command(FioJob("once", time_based=False, direct=False), "f")
+    argv = _fio_argv(FioJob("once", time_based=False, direct=False), "f")
     assert "--time_based" not in argv and "--direct=0" in argv
 
 

@@ -52,7 +52,7 @@ def test_measure_loader_counts_every_epoch(files, cfg):
 @pytest.mark.parametrize(("model", "gbps"), [("unet3d", 3.2), ("resnet50", 0.2),
                                              ("cosmoflow", 0.8)])
 def test_h100_read_demand_matches_the_reference(model, gbps):
-    assert get_workload(model, "h100").read_bytes_per_s / 1e9 == pytest.approx(gbps, rel=0.05)
+    assert get_workload(model, "h100")._read_bytes_per_s / 1e9 == pytest.approx(gbps, rel=0.05)
 
 
 def test_a100_is_slower_than_h100_per_sample():
