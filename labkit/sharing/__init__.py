@@ -1,7 +1,9 @@
 """GPU sharing for Lab 03: contention experiments, device-plugin sharing, vGPU, containers.
 
-``from labkit.sharing import run_experiment, jain_index, parse_config, advertise, pack_vms``
-covers the lab. Modules: ``metrics`` (percentiles, Jain's index, interference),
+``from labkit.sharing import run_experiment, parse_config, advertise, check_packing``
+covers the lab. The answers of the lab's graded exercises (Jain's index, the SLO test, VM
+packing) stay private: ``_jain_index``, ``_meets_slo``, ``vgpu._pack_vms``.
+Modules: ``metrics`` (percentiles, Jain's index, interference),
 ``contention`` (the experiment; CPU analogues and the real-GPU schemes), ``workers`` (its
 processes, the core probe, MIG devices), ``plots``,
 ``deviceplugin`` (time-slicing / MPS configs and what a node advertises), ``vgpu`` (C-series
@@ -10,16 +12,19 @@ profiles and placement), ``containers`` (which GPUs a container process sees).
 
 from labkit.sharing.containers import ContainerView, container_gpus, cuda_devices
 from labkit.sharing.contention import (
+    CLAIM,
     CPU_SCHEMES,
     GPU_SCHEMES,
     ContentionResult,
     Participant,
+    bench_verdicts,
     participants_for,
     partition_cores,
     run_experiment,
 )
 from labkit.sharing.deviceplugin import (
     MIG_STRATEGIES,
+    GpuNode,
     NodeResources,
     SharedResource,
     SharingConfig,
@@ -35,8 +40,6 @@ from labkit.sharing.deviceplugin import (
 from labkit.sharing.metrics import (
     TenantStats,
     interference,
-    jain_index,
-    meets_slo,
     percentile,
     summarize,
 )
@@ -50,18 +53,19 @@ from labkit.sharing.vgpu import (
     board_profiles,
     check_packing,
     get_vgpu_profile,
-    pack_vms,
 )
 from labkit.sharing.workers import WorkerPool, mig_device_uuids, probe_cores
 
 __all__ = [
     "BOARDS",
+    "CLAIM",
     "CPU_SCHEMES",
     "GPU_SCHEMES",
     "MIG_STRATEGIES",
     "PROFILES",
     "ContainerView",
     "ContentionResult",
+    "GpuNode",
     "GpuPlan",
     "NodeResources",
     "Packing",
@@ -75,6 +79,7 @@ __all__ = [
     "WorkerPool",
     "advertise",
     "allocate_error",
+    "bench_verdicts",
     "board_profiles",
     "check_config",
     "check_packing",
@@ -82,12 +87,9 @@ __all__ = [
     "cuda_devices",
     "get_vgpu_profile",
     "interference",
-    "jain_index",
     "load_helm_values",
-    "meets_slo",
     "mig_device_uuids",
     "mig_resource_name",
-    "pack_vms",
     "parse_config",
     "participants_for",
     "partition_cores",

@@ -23,23 +23,46 @@ real path only reads the GPU's configuration; it never changes MIG mode or any s
 Baselines: each participant also runs *alone* in the slot a scheme gives it (its partition of
 cores on the CPU, the whole GPU or its MIG device on a GPU). Interference is a ratio to that
 baseline; fairness is Jain's index over the participants' normalized throughputs.
+
+Rounds (shared/DESIGN.md, "Experiments"): ``run_experiment(rounds=3)`` repeats every run (each
+baseline and each scheme) once per round, in an order that rotates from round to round
+(`labkit.experiment.interleaved`), so background load falls on every arm alike. The pooled
+latencies give the tables and plots; the per-round p99s give the verdict
+(`ContentionResult.verdict`: does partitioning lower the tenant's p99?) and the spread; and
+`ContentionResult.unreliable` flags identical tenants whose throughputs differ by more than
+a threshold, which only the machine (not the scheme) can cause.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
+import statistics
 import time
 from dataclasses import dataclass, field
 
-from labkit.sharing.metrics import TenantStats, interference, jain_index, summarize
+from labkit.experiment import (
+    INCONCLUSIVE,
+    Verdict,
+    busy,
+    interleaved,
+    machine_load,
+    spread,
+    verdict,
+)
+from labkit.sharing.metrics import TenantStats, _jain_index, interference, summarize
 from labkit.sharing.workers import WorkerPool, mig_device_uuids
 
 __all__ = [
+    "CLAIM",
     "CPU_SCHEMES",
     "GPU_SCHEMES",
+    "HEADLINE",
+    "SAME_TENANT_LIMIT",
     "ContentionResult",
     "Participant",
     "WorkerPool",
+    "bench_verdicts",
     "partition_cores",
     "participants_for",
     "resolve_schemes",
@@ -55,6 +78,12 @@ GPU_SCHEMES = {
     "memory-fraction": "concurrent CUDA processes, each capped by set_per_process_memory_fraction",
     "mig": "one MIG device per participant (CUDA_VISIBLE_DEVICES=MIG-<uuid>)",
 }
+# The headline comparison per device: (partitioned scheme, shared scheme) and the lesson.
+HEADLINE = {"cpu": ("partitioned", "shared"), "cuda": ("mig", "time-sliced")}
+CLAIM = "partitioning lowers the tenant's p99 under a noisy neighbour"
+# Identical tenants in identical slots should serve the same req/s; a larger ratio between
+# them (median over rounds) means the machine, not the scheme, decided the numbers.
+SAME_TENANT_LIMIT = 1.3
 # Request sizes (width, layers, batch). The CPU tenant's weights (3 x 256 x 256 fp32 = 768 KiB)
 # fit in one core's L2, so partitioning is not undone by the neighbour evicting them from the
 # shared L3; about 1 ms per request on one core of the course's 2-core CI machine (measured).
@@ -117,6 +146,13 @@ class ContentionResult:
     runs: dict[str, dict[str, TenantStats]] = field(default_factory=dict)
     latencies_ms: dict[str, dict[str, list[float]]] = field(default_factory=dict)
     alone_latencies_ms: dict[str, dict[str, list[float]]] = field(default_factory=dict)
+    # One entry per round: {run key ("alone:<slot>:<participant>" or a scheme): {name: stats}}.
+    rounds: list[dict[str, dict[str, TenantStats]]] = field(default_factory=list)
+    order: list[list[str]] = field(default_factory=list)  # the run keys in each round's order
+    load: tuple[float, float] = (float("nan"), float("nan"))  # load average before, after
+    # Other runnable processes (not ours), sampled before every run while our workers wait:
+    # the machine's background load, which the load average mixes with our own processes.
+    background: list[float] = field(default_factory=list)
 
     def label(self, scheme: str) -> str:
         """The scheme's description; CPU schemes name themselves analogues."""
@@ -129,7 +165,58 @@ class ContentionResult:
 
     def fairness(self, scheme: str) -> float:
         """Jain's index over throughput normalized to each participant's alone baseline."""
-        return jain_index(v["throughput_ratio"] for v in self.interference(scheme).values())
+        return _jain_index(v["throughput_ratio"] for v in self.interference(scheme).values())
+
+    def per_round(self, scheme: str, name: str = "tenant-0", what: str = "p99_ms") -> list[float]:
+        """``what`` (a `TenantStats` field) of participant ``name`` under ``scheme``, per round."""
+        return [getattr(r[scheme][name], what) for r in self.rounds if scheme in r]
+
+    def headline(self) -> tuple[str, str] | None:
+        """(partitioned scheme, shared scheme) when both ran; else None."""
+        pair = HEADLINE.get(self.device)
+        return pair if pair and all(s in self.runs for s in pair) else None
+
+    def verdict(self, tenant: str = "tenant-0", min_effect: float = 1.1) -> Verdict | None:
+        """Does partitioning lower ``tenant``'s p99? Judged round by round (None: not measured)."""
+        pair = self.headline()
+        if (pair is None or not self.rounds
+                or not any(p.kind == "noisy" for p in self.participants)):
+            return None  # the claim is about a noisy neighbour, judged per round
+        better, worse = pair
+        return verdict(CLAIM, self.per_round(better, tenant), self.per_round(worse, tenant),
+                       higher_is_better=False, min_effect=min_effect)
+
+    def unreliable(self, limit: float = SAME_TENANT_LIMIT) -> list[str]:
+        """Identical tenants in identical slots whose pooled req/s differ by more than ``limit``.
+
+        Each line names the run, the two tenants and their req/s: such a run measured the
+        machine (background load, a busier core), not the scheme, and is labelled unreliable.
+        """
+        tenants = [p.name for p in self.participants if p.kind == "tenant"]
+        if len(tenants) < 2 or not self.rounds:
+            return []
+        # The pooled req/s of the tables (every round together), which is what a reader compares.
+        first = next(iter(self.alone))
+        groups = [("alone", {n: self.alone[first][n].throughput_rps for n in tenants})]
+        groups += [(s, {n: self.runs[s][n].throughput_rps for n in tenants}) for s in self.runs]
+        found = []
+        for label, rps in groups:
+            if len(rps) < 2 or min(rps.values()) <= 0:
+                continue
+            hi, lo = max(rps, key=rps.get), min(rps, key=rps.get)
+            ratio = rps[hi] / rps[lo]
+            if ratio > limit:
+                found.append(f"{label}: identical tenants {hi} {rps[hi]:.0f} req/s and {lo} "
+                             f"{rps[lo]:.0f} req/s differ {ratio:.2f}x (limit {limit:g}x)")
+        return found
+
+    def background_load(self) -> float:
+        """Median count of other runnable processes before each run (nan if not sampled)."""
+        return statistics.median(self.background) if self.background else float("nan")
+
+    def spreads(self, name: str = "tenant-0") -> dict[str, str]:
+        """Per scheme: ``name``'s p99 over the rounds as 'median (range low-high, n=k)' in ms."""
+        return {s: str(spread(self.per_round(s, name))) for s in self.runs}
 
     def to_dict(self) -> dict:
         return {
@@ -145,11 +232,33 @@ class ContentionResult:
             "fairness": {s: self.fairness(s) for s in self.runs},
             "latencies_ms": _rounded(self.latencies_ms),
             "alone_latencies_ms": _rounded(self.alone_latencies_ms),
+            "rounds": [{k: {n: st.to_dict() for n, st in d.items()} for k, d in r.items()}
+                       for r in self.rounds],
+            "order": self.order,
+            "load_average": {"before": self.load[0], "after": self.load[1],
+                             "cpus": os.cpu_count()},
+            "background_runnable": self.background_load(),
+            "verdict": v.as_dict() if (v := self.verdict()) else None,
+            "unreliable": self.unreliable(),
         }
 
 
 def _rounded(table: dict[str, dict[str, list[float]]]) -> dict:
     return {s: {n: [round(v, 4) for v in lat] for n, lat in d.items()} for s, d in table.items()}
+
+
+def _runnable_others(samples: int = 5, pause_s: float = 0.005) -> float | None:
+    """Mean number of runnable processes besides this one (/proc/stat ``procs_running``)."""
+    try:
+        counts = []
+        for _ in range(samples):
+            with open("/proc/stat") as stat:
+                line = next(x for x in stat if x.startswith("procs_running"))
+            counts.append(int(line.split()[1]) - 1)
+            time.sleep(pause_s)
+        return sum(counts) / len(counts)
+    except (OSError, StopIteration, ValueError):
+        return None
 
 
 def _round(pool, people, slots, *, device, duration, seed, fractions=None) -> dict[str, dict]:
@@ -189,13 +298,18 @@ def resolve_schemes(device: str, requested: list[str] | None, mig_devices: int,
 
 def run_experiment(tenants: int = 1, noisy: bool = True, *, schemes: list[str] | None = None,
                    duration_s: float = 2.0, device: str = "cpu", seed: int = 0,
-                   progress: bool = True) -> ContentionResult:
-    """Run the contention experiment; about ``(participants + schemes) * (duration_s + 1)`` s.
+                   rounds: int = 1, progress: bool = True) -> ContentionResult:
+    """Run the contention experiment; about ``rounds * (participants + schemes) * (duration_s
+    + 1)`` s.
 
-    Lab 03: ``run_experiment(tenants=1, noisy=True, duration_s=2)`` on 2 CPU cores compares
-    ``shared`` with ``partitioned``. ``device="cuda"`` runs the real-GPU schemes instead
-    (``mig`` by default only when enough MIG devices exist: ``resolve_schemes``).
+    Lab 03: ``run_experiment(tenants=1, noisy=True, duration_s=1, rounds=3)`` on 2 CPU cores
+    compares ``shared`` with ``partitioned`` in 3 interleaved rounds (each baseline and each
+    scheme once per round, the order rotating). ``device="cuda"`` runs the real-GPU schemes
+    instead (``mig`` by default only when enough MIG devices exist: ``resolve_schemes``).
+    ``progress`` shows a bar that disappears when done (nothing stays in a saved notebook).
     """
+    if rounds < 1:
+        raise ValueError(f"rounds={rounds}: the experiment needs at least one round")
     named = resolve_schemes(device, schemes or None, 0, 0)  # bad device or scheme: fail early
     table = CPU_SCHEMES if device == "cpu" else GPU_SCHEMES
     cores = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
@@ -228,40 +342,109 @@ def run_experiment(tenants: int = 1, noisy: bool = True, *, schemes: list[str] |
     envs = {"cpu": None, "gpu": None}
     if "mig" in schemes:
         envs["mig"] = [{"CUDA_VISIBLE_DEVICES": u} for u in uuids[:len(people)]]
-    rounds = [(pool, key, cores_of, [p]) for key, (pool, cores_of) in baselines.items()
-              for p in people]
-    rounds += [(pool, scheme, cores_of, people) for scheme, (pool, _, cores_of) in plan.items()]
+    # Every run of one round, by key: each participant alone in each baseline slot, then each
+    # scheme with everybody.
+    runs = {f"alone:{key}:{p.name}": (pool, key, cores_of, [p])
+            for key, (pool, cores_of) in baselines.items() for p in people}
+    runs |= {scheme: (pool, scheme, cores_of, people)
+             for scheme, (pool, _, cores_of) in plan.items()}
     bar = None
     if progress:
         from tqdm.auto import tqdm
 
-        bar = tqdm(total=len(rounds), desc="contention rounds", unit="round")
-    measured: dict[str, dict[str, dict]] = {}
+        bar = tqdm(total=rounds * len(runs), desc="contention runs", unit="run", leave=False)
     pools: dict[str, WorkerPool] = {}
-    try:
-        for pool_key, key, cores_of, group in rounds:
+    collected: dict[str, list[dict[str, dict]]] = {k: [] for k in runs}
+    sequence: list[str] = []
+
+    def arm(run_key: str):
+        pool_key, key, cores_of, group = runs[run_key]
+
+        def go() -> float:
             if pool_key not in pools:
                 pools[pool_key] = WorkerPool(len(people), envs[pool_key])
             fractions = ({p.name: 1.0 / len(people) for p in people}
                          if key == "memory-fraction" else None)
             slots = {"worker": workers, "cores": cores_of}
-            answers = _round(pools[pool_key], group, slots, device=device, duration=duration_s,
-                             seed=seed, fractions=fractions)
-            measured.setdefault(key, {}).update(answers)
+            if (others := _runnable_others()) is not None:
+                result.background.append(others)
+            collected[run_key].append(_round(pools[pool_key], group, slots, device=device,
+                                             duration=duration_s, seed=seed,
+                                             fractions=fractions))
+            sequence.append(run_key)
             if bar:
                 bar.update(1)
+            return 0.0
+        return go
+
+    load_before = machine_load()[0]
+    try:
+        # Every run once per round; the order rotates from round to round.
+        interleaved({k: arm(k) for k in runs}, rounds)
     finally:
         for pool in pools.values():
             pool.close()
         if bar:
             bar.close()
+    result.load = (load_before, machine_load()[0])
+    answers_by_round = [{k: collected[k][r] for k in runs} for r in range(rounds)]
+    result.order = [sequence[r * len(runs):(r + 1) * len(runs)] for r in range(rounds)]
 
-    def stats(key: str) -> dict[str, TenantStats]:
-        return {n: summarize(n, a["latencies_ms"], a["window_s"]) for n, a in measured[key].items()}
+    def stats(answers: dict[str, dict]) -> dict[str, TenantStats]:
+        return {n: summarize(n, a["latencies_ms"], a["window_s"]) for n, a in answers.items()}
+
+    for answers in answers_by_round:
+        result.rounds.append({k: stats(a) for k, a in answers.items()})
+
+    def pooled(run_keys: list[str]) -> tuple[dict[str, TenantStats], dict[str, list[float]]]:
+        lat: dict[str, list[float]] = {}
+        window: dict[str, float] = {}
+        for answers in answers_by_round:
+            for k in run_keys:
+                for n, a in answers[k].items():
+                    lat.setdefault(n, []).extend(a["latencies_ms"])
+                    window[n] = window.get(n, 0.0) + a["window_s"]
+        return {n: summarize(n, v, window[n]) for n, v in lat.items()}, lat
 
     for scheme, (_, key, _) in plan.items():
-        result.alone[scheme] = stats(key)
-        result.alone_latencies_ms[scheme] = {n: a["latencies_ms"] for n, a in measured[key].items()}
-        result.runs[scheme] = stats(scheme)
-        result.latencies_ms[scheme] = {n: a["latencies_ms"] for n, a in measured[scheme].items()}
+        result.alone[scheme], result.alone_latencies_ms[scheme] = pooled(
+            [k for k in runs if k.startswith(f"alone:{key}:")])
+        result.runs[scheme], result.latencies_ms[scheme] = pooled([scheme])
     return result
+
+
+def bench_verdicts(runs: int = 5, quick: bool = True) -> list[dict]:
+    """The headline verdict over ``runs`` runs on an idle machine and ``runs`` beside a busy loop.
+
+    ``make bench`` (labkit.bench_verdicts): one dict per run, idle runs first, with ``loaded``
+    (bool), ``run`` (0-based), ``outcome`` (supports/contradicts/inconclusive), the per-round
+    medians behind it (``shared_p99_ms``, ``partitioned_p99_ms``), ``ratio``, ``wins``,
+    ``losses``, ``rounds``, ``load`` (1-minute load average at the verdict), ``cpus``,
+    ``background_runnable`` (other runnable processes before each run, median),
+    ``unreliable`` (identical-tenant warnings) and ``seconds``. Quick: 3 rounds of 1 s per run
+    (about 30 s a run on 2 cores); otherwise 5 rounds of 2 s. The busy loop takes one core
+    (`labkit.experiment.busy`). Needs 2 cores for the partitioned scheme; with fewer, every run
+    is reported inconclusive without running.
+    """
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
+    rounds, duration = (3, 1.0) if quick else (5, 2.0)
+    rows = []
+    for loaded in (False, True):
+        for run in range(runs):
+            row = {"loaded": loaded, "run": run, "rounds": rounds, "duration_s": duration}
+            if cores < 2:
+                rows.append(row | {"outcome": INCONCLUSIVE, "reason": "needs 2 CPU cores"})
+                continue
+            started = time.monotonic()
+            budget = 60 + rounds * 8 * (duration + LEAD_S["cpu"])
+            with busy(cores=1, seconds=budget) if loaded else contextlib.nullcontext():
+                result = run_experiment(tenants=1, noisy=True, schemes=["shared", "partitioned"],
+                                        duration_s=duration, rounds=rounds, seed=run,
+                                        progress=False)
+            v = result.verdict()
+            rows.append(row | v.as_dict() | {
+                "shared_p99_ms": v.worse.median, "partitioned_p99_ms": v.better.median,
+                "background_runnable": result.background_load(),
+                "unreliable": result.unreliable(), "seconds": time.monotonic() - started})
+    return rows
+

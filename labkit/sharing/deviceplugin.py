@@ -26,6 +26,7 @@ of physical GPUs (MIG devices under ``single``), ``gpu.replicas`` is the per-GPU
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,6 +38,7 @@ from labkit.mig.planner import plan_layout
 
 __all__ = [
     "MIG_STRATEGIES",
+    "GpuNode",
     "NodeResources",
     "SharedResource",
     "SharingConfig",
@@ -305,3 +307,80 @@ def allocate_error(config: SharingConfig, resource: str, count: int) -> str | No
     return ("Allocate failed due to rpc error: code = Unknown desc = request for "
             f"'{resource}: {count}' too large: maximum request size for shared resources is 1, "
             "which is unexpected")
+
+
+@dataclass(frozen=True)
+class GpuNode:
+    """A simulated Kubernetes GPU node whose device plugin reads a config you apply.
+
+    Lab 03 (the operated exercise). ``apply(text)`` does what ``kubectl create configmap ...
+    --dry-run=client -o yaml | kubectl apply -f -`` followed by the plugin's restart does on a
+    cluster: the plugin validates the config (an invalid one is refused with its own error
+    texts, `SharingConfigError`, and the node keeps its previous state), then the node's status
+    is updated. The state lives in ``state_dir`` (``config.yaml`` and ``node.json``), so a
+    check reads the node, not your variables. ``describe()`` prints it like ``kubectl
+    describe node``. ``mig_layout`` is every GPU's MIG devices (empty: MIG disabled).
+    """
+
+    name: str
+    model: str
+    gpus: int
+    mig_layout: tuple[str, ...]
+    state_dir: Path
+
+    @property
+    def state_file(self) -> Path:
+        return Path(self.state_dir) / "node.json"
+
+    def apply(self, config_text: str) -> NodeResources:
+        """Validate and apply a device-plugin config (YAML text); the node's new resources."""
+        if not isinstance(config_text, str):
+            raise TypeError(f"apply() takes the config as YAML text, got "
+                            f"{type(config_text).__name__}")
+        try:
+            data = yaml.safe_load(config_text)
+        except yaml.YAMLError as err:
+            raise SharingConfigError([f"not valid YAML: {str(err).splitlines()[0]}"]) from None
+        config = parse_config(data if isinstance(data, dict) else {"version": data})
+        node = advertise(self.model, self.gpus, mig_strategy=config.mig_strategy,
+                         mig_layout=self.mig_layout, sharing=config)
+        folder = Path(self.state_dir)
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "config.yaml").write_text(config_text)
+        self.state_file.write_text(json.dumps(
+            {"node": self.name, "config": config_text, "capacity": node.capacity,
+             "labels": node.labels}, indent=2))
+        return node
+
+    def reset(self) -> NodeResources:
+        """Back to no sharing (the MIG strategy the layout needs): a known starting state."""
+        strategy = "mixed" if self.mig_layout else "none"
+        return self.apply(f"version: v1\nflags:\n  migStrategy: {strategy}\n")
+
+    def state(self) -> dict:
+        """``{"node", "config", "capacity", "labels"}`` as last applied (reset if never)."""
+        if not self.state_file.is_file():
+            self.reset()
+        return json.loads(self.state_file.read_text())
+
+    def config(self) -> SharingConfig:
+        """The config the node's device plugin runs with now."""
+        return parse_config(self.state()["config"])
+
+    def admit(self, resource: str, count: int) -> str | None:
+        """The kubelet's refusal of a pod asking for ``count`` of ``resource`` here, or None."""
+        state = self.state()
+        have = state["capacity"].get(resource, 0)
+        if count > have:
+            return (f"0/1 nodes are available: 1 Insufficient {resource} (node {self.name} "
+                    f"has {have})")
+        return allocate_error(self.config(), resource, count)
+
+    def describe(self) -> str:
+        """``kubectl describe node``'s Labels and Capacity sections for the GPU resources."""
+        state = self.state()
+        lines = [f"Name:               {state['node']}", "Labels:"]
+        lines += [f"                    {k}={v}" for k, v in sorted(state["labels"].items())]
+        lines.append("Capacity:")
+        lines += [f"  {k}: {v}" for k, v in sorted(state["capacity"].items())]
+        return "\n".join(lines)

@@ -19,8 +19,6 @@ import numpy as np
 __all__ = [
     "TenantStats",
     "interference",
-    "jain_index",
-    "meets_slo",
     "percentile",
     "summarize",
 ]
@@ -37,7 +35,7 @@ def percentile(values: Iterable[float], q: float) -> float:
     return float(np.percentile(data, q))
 
 
-def jain_index(values: Iterable[float]) -> float:
+def _jain_index(values: Iterable[float]) -> float:
     """Jain's fairness index of per-tenant allocations (throughputs, shares): 1/n .. 1."""
     data = np.asarray(list(values), dtype=float)
     if data.size == 0:
@@ -97,7 +95,7 @@ def interference(alone: TenantStats, shared: TenantStats) -> dict[str, float]:
     }
 
 
-def meets_slo(stats: Iterable[TenantStats] | Mapping[str, TenantStats], p99_ms: float) -> bool:
+def _meets_slo(stats: Iterable[TenantStats] | Mapping[str, TenantStats], p99_ms: float) -> bool:
     """True when every tenant's p99 latency is at most ``p99_ms`` (an SLO on the tail)."""
     items = stats.values() if isinstance(stats, Mapping) else stats
     return all(s.p99_ms <= p99_ms for s in items)

@@ -1,7 +1,7 @@
 """Pictures of the contention experiment: the noisy-neighbour effect and its removal.
 
-Lab 03. Latencies in ms on a log axis; every title says when the numbers come from the CPU
-analogue rather than a GPU.
+Lab 03. Latencies in ms on a log axis, p99 ratios on a linear axis; every title says that the
+numbers are measured, on the CPU analogue or a GPU, in which mode, over how many rounds.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ COLORS = {"alone": "black", "shared": "tab:red", "time-sliced": "tab:red",
 
 
 def plot_noisy_neighbour(result: ContentionResult, path: str | Path | None = None,
-                         tenant: str = "tenant-0"):
+                         tenant: str = "tenant-0", mode: str = "sim"):
     """Left: the tenant's latency CDF alone and under each scheme. Right: p99 ratio per scheme.
 
     Returns the matplotlib figure; saves a PNG when ``path`` is given.
@@ -56,12 +56,14 @@ def plot_noisy_neighbour(result: ContentionResult, path: str | Path | None = Non
     right.bar_label(bars, fmt="%.1fx", padding=3, zorder=3,
                     bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "none"})
     right.set_ylim(0, max(ratios + [1.0]) * 1.3)
-    right.set_ylabel(f"{tenant} p99 / p99 alone")
+    right.set_ylabel(f"{tenant} p99 / p99 alone (linear)")
     right.legend(loc="upper left")
     noisy = any(p.kind == "noisy" for p in result.participants)
     kind = "CPU analogue" if result.analogue else "GPU"
-    fig.suptitle(f"{'Noisy neighbour' if noisy else 'Contention'}: {kind}, "
-                 f"{len(result.cores)} core(s), {result.duration_s:g} s per round")
+    rounds = len(result.rounds) or 1
+    fig.suptitle(f"{'Noisy neighbour' if noisy else 'Contention'}, measured ({kind}, {mode} "
+                 f"mode): {len(result.cores)} core(s), {rounds} round(s) of "
+                 f"{result.duration_s:g} s, latencies pooled")
     fig.tight_layout()
     if path:
         fig.savefig(path, dpi=110)

@@ -41,7 +41,6 @@ __all__ = [
     "board_profiles",
     "check_packing",
     "get_vgpu_profile",
-    "pack_vms",
 ]
 
 # board prefix -> (description, labkit.mig catalog model with the same MIG geometry, family).
@@ -108,6 +107,8 @@ class VgpuProfile:
     max_equal: int
     max_mixed: int
     gi_profile: str | None = None
+    # NVIDIA's printed equal-size maximum where the course corrects it (None: the same).
+    printed_max_equal: int | None = None
 
     @property
     def model(self) -> str:
@@ -121,9 +122,17 @@ def _build() -> dict[str, VgpuProfile]:
         for suffix, fb, most, gi in _MIG[family]:
             table[f"{board}-{suffix}"] = VgpuProfile(f"{board}-{suffix}", board, True, fb, most,
                                                      most, gi)
+        full = max(fb for _, fb, _, _ in _TIME_SLICED[family])
         for suffix, fb, equal, mixed in _TIME_SLICED[family]:
+            # Time-sliced vGPUs are "limited only by framebuffer size" ([V1], FAQ): at most
+            # full // fb of them. One printed row breaks that: H100-16C at 6 per GPU (6 x 16384
+            # MB = 98304 MB on an 81920 MB card; A100D-16C, the same size on an 80 GB A100, is
+            # printed at 5). The course plans with the frame-buffer bound and keeps NVIDIA's
+            # figure in printed_max_equal.
+            fits = min(equal, full // fb)
             table[f"{board}-{suffix}"] = VgpuProfile(f"{board}-{suffix}", board, False, fb,
-                                                     equal, mixed)
+                                                     fits, min(mixed, fits), None,
+                                                     equal if fits != equal else None)
     return table
 
 
@@ -300,10 +309,11 @@ def _search(reqs, gpus: int, mode: str):
     return [(vm, p, g) for (vm, p), g in zip(order, placed, strict=True)]
 
 
-def pack_vms(requests, gpus: int, mode: str = "equal-size") -> Packing:
+def _pack_vms(requests, gpus: int, mode: str = "equal-size") -> Packing:
     """Place VM requests (VM -> profile name, or a list of profile names) on ``gpus`` GPUs.
 
-    Lab 03: ``pack_vms(["A100-20C", "A100-20C", "A100-10C"], gpus=2)`` puts both 20C on one
+    Lab 03 (the course reference of Exercise 4, private so that it does not answer it):
+    ``_pack_vms(["A100-20C", "A100-20C", "A100-10C"], gpus=2)`` puts both 20C on one
     GPU and the 10C on the other. Raises `VgpuPlacementError` with the reason when none fits.
     """
     if mode not in ("equal-size", "mixed-size"):

@@ -12,8 +12,8 @@ from labkit.sharing.vgpu import (
     board_profiles,
     check_packing,
     get_vgpu_profile,
-    pack_vms,
 )
+from labkit.sharing.vgpu import _pack_vms as pack_vms
 
 
 @pytest.mark.parametrize(
@@ -28,7 +28,8 @@ from labkit.sharing.vgpu import (
         pytest.param("A100D-16C", False, 16384, 5, 4, None, id="A100D-16C-allows-5"),
         pytest.param("A100D-4C", False, 4096, 20, 16, None, id="A100D-4C"),
         pytest.param("A100DX-1-10C", True, 10240, 7, 7, "1g.10gb", id="A100DX-1-10C"),
-        pytest.param("H100-16C", False, 16384, 6, 4, None, id="H100-16C-allows-6-not-5"),
+        pytest.param("H100-16C", False, 16384, 5, 4, None,
+                     id="H100-16C-printed-6-but-the-frame-buffer-holds-5"),
         pytest.param("H100-5C", False, 5120, 16, 16, None, id="H100-has-5C"),
         pytest.param("H100-80C", False, 81920, 1, 1, None, id="H100-80C-typo-fixed"),
         pytest.param("H100XM-3-40C", True, 40960, 2, 2, "3g.40gb", id="H100XM-3-40C"),
@@ -123,7 +124,7 @@ def test_check_packing_explains_a_mig_layout_that_does_not_fit():
                       "train": "A100-40C"}, 3, "equal-size", id="mig-and-time-sliced-gpus"),
         pytest.param(["A100-4-20C", "A100-2-10C", "A100-1-5C"], 1, "equal-size",
                      id="documented-mixed-mig-set"),
-        pytest.param(["H100-16C"] * 6, 1, "equal-size", id="h100-16c-six-per-gpu"),
+        pytest.param(["H100-16C"] * 5, 1, "equal-size", id="h100-16c-five-per-gpu"),
         pytest.param(["A100-20C", "A100-10C", "A100-8C"], 1, "mixed-size", id="mixed-size"),
     ],
 )
@@ -143,8 +144,8 @@ def test_pack_vms_finds_a_valid_packing(requests, gpus, mode):
                      "the 3 VM request(s) do not fit 2 GPU(s) in equal-size mode: they need at "
                      "least 3 GPUs: MIG-backed A100-4-20C x 2, A100-7-40C x 1: 3 GPU(s) for "
                      "their GPU instances", id="mig-backed-needs-three"),
-        pytest.param(["H100-16C"] * 7, 1, "H100-16C x 7: 2 GPU(s) (at most 6 per GPU)",
-                     id="seven-h100-16c"),
+        pytest.param(["H100-16C"] * 6, 1, "H100-16C x 6: 2 GPU(s) (at most 5 per GPU)",
+                     id="six-h100-16c"),
     ],
 )
 def test_pack_vms_explains_why_not(requests, gpus, message):
@@ -157,3 +158,16 @@ def test_pack_vms_keeps_request_order_per_gpu():
     packing = pack_vms({"a": "A100-10C", "b": "A100-20C", "c": "A100-10C"}, 2)
     assert packing.assignment() == {"a": 1, "b": 0, "c": 1}
     assert [vm for vm, _ in packing.gpus[1].vms] == ["a", "c"]
+
+
+def test_h100_16c_keeps_nvidia_printed_figure_beside_the_frame_buffer_bound():
+    """[V1] prints 6 x H100-16C per GPU; 6 x 16384 MB exceed the 81920 MB card, so 5."""
+    p = get_vgpu_profile("H100-16C")
+    assert (p.max_equal, p.printed_max_equal) == (5, 6)
+    assert get_vgpu_profile("H100XM-16C").printed_max_equal == 6
+    corrected = [q.name for q in PROFILES.values() if q.printed_max_equal]
+    assert corrected == ["H100-16C", "H100XM-16C"]
+    for q in PROFILES.values():
+        if not q.mig_backed:
+            full = max(r.framebuffer_mb for r in board_profiles(q.board))
+            assert q.max_equal * q.framebuffer_mb <= full, q.name
