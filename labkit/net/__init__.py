@@ -5,7 +5,11 @@
   (torch.distributed: gloo on CPU, NCCL on GPUs), on 127.0.0.1 with timeouts;
 - `models`: the alpha-beta fit, ring and tree all-reduce, interconnects, gradient sizes;
 - `hostnet`: memcpy bandwidth (loopback's ceiling), MTU and socket settings, iperf3;
+- `runner`: ``python -m labkit.net.runner``, the sweep from a shell, written to a JSON file;
 - `bench`: ``make bench network``.
+
+The busbw factor and the ring/tree times are private (``_bus_factor``, ``_ring_allreduce_time``):
+Lab 06 asks students to write them.
 """
 
 from .collectives import (
@@ -17,7 +21,7 @@ from .collectives import (
     run_collectives,
     size_sweep,
 )
-from .formulas import COLLECTIVES, algbw, bus_factor, busbw
+from .formulas import COLLECTIVES, algbw
 from .hostnet import (
     NCCL_VARIABLES,
     iperf3_available,
@@ -36,17 +40,14 @@ from .models import (
     Link,
     fit_alpha_beta,
     gradient_bytes,
-    ring_allreduce_time,
     step_latency,
-    tree_allreduce_time,
 )
 
 __all__ = [
     "AlphaBeta", "BYTES_PER_PARAM", "COLLECTIVES", "CollectiveError", "CollectiveResult",
     "LINKS", "Link", "MEASURED_OPS", "MODELS", "NCCL_COST_MODEL_SOURCE",
-    "NCCL_NET_STEP_LATENCY_S", "NCCL_VARIABLES", "algbw", "bus_factor",
-    "busbw", "fit_alpha_beta", "free_port", "gradient_bytes", "iperf3_available",
-    "iperf3_loopback", "memcpy_bandwidth", "network_settings", "parse_iperf3_json",
-    "pick_backend", "ring_allreduce_time", "run_collectives", "size_sweep", "step_latency",
-    "tree_allreduce_time",
+    "NCCL_NET_STEP_LATENCY_S", "NCCL_VARIABLES", "algbw", "fit_alpha_beta", "free_port",
+    "gradient_bytes", "iperf3_available", "iperf3_loopback", "memcpy_bandwidth",
+    "network_settings", "parse_iperf3_json", "pick_backend", "run_collectives", "size_sweep",
+    "step_latency",
 ]

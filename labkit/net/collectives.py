@@ -30,7 +30,7 @@ from pathlib import Path
 
 from labkit.ports import free_port
 
-from .formulas import algbw, bus_factor
+from .formulas import _bus_factor, algbw
 
 __all__ = ["CollectiveResult", "CollectiveError", "run_collectives", "free_port",
            "pick_backend", "size_sweep", "loopback_interface", "MEASURED_OPS"]
@@ -69,7 +69,7 @@ class CollectiveResult:
 
     @property
     def busbw(self) -> float:
-        return self.algbw * bus_factor(self.op, self.nranks)
+        return self.algbw * _bus_factor(self.op, self.nranks)
 
     def to_dict(self) -> dict:
         return {**asdict(self), "algbw_GBps": self.algbw / 1e9, "busbw_GBps": self.busbw / 1e9}

@@ -22,12 +22,15 @@ so do these functions' callers. Here everything is bytes, seconds and bytes/s.
 
 from __future__ import annotations
 
-__all__ = ["COLLECTIVES", "bus_factor", "algbw", "busbw"]
+__all__ = ["COLLECTIVES", "algbw"]
+
+# bus_factor and busbw answer Lab 06 Exercise 1 in one line: they stay private (the
+# contract of shared/DESIGN.md, "Exercises and checks"); CollectiveResult.busbw uses them.
 
 COLLECTIVES = ("all_reduce", "all_gather", "reduce_scatter", "alltoall", "broadcast", "reduce")
 
 
-def bus_factor(op: str, n: int) -> float:
+def _bus_factor(op: str, n: int) -> float:
     """nccl-tests' busbw/algbw factor for collective ``op`` over ``n`` ranks."""
     if op not in COLLECTIVES:
         raise ValueError(f"collective '{op}' is not one of {', '.join(COLLECTIVES)}")
@@ -47,6 +50,6 @@ def algbw(size_bytes: float, seconds: float) -> float:
     return size_bytes / seconds
 
 
-def busbw(size_bytes: float, seconds: float, op: str, n: int) -> float:
-    """Bus bandwidth in bytes/s: ``algbw x bus_factor(op, n)``."""
-    return algbw(size_bytes, seconds) * bus_factor(op, n)
+def _busbw(size_bytes: float, seconds: float, op: str, n: int) -> float:
+    """Bus bandwidth in bytes/s: ``algbw x _bus_factor(op, n)``."""
+    return algbw(size_bytes, seconds) * _bus_factor(op, n)

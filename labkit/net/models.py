@@ -26,9 +26,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Link", "LINKS", "MODELS", "BYTES_PER_PARAM", "ring_allreduce_time",
-           "tree_allreduce_time", "gradient_bytes", "AlphaBeta", "fit_alpha_beta",
-           "step_latency", "NCCL_NET_STEP_LATENCY_S", "NCCL_COST_MODEL_SOURCE"]
+__all__ = ["Link", "LINKS", "MODELS", "BYTES_PER_PARAM", "gradient_bytes", "AlphaBeta",
+           "fit_alpha_beta", "step_latency", "NCCL_NET_STEP_LATENCY_S", "NCCL_COST_MODEL_SOURCE"]
 
 
 @dataclass(frozen=True)
@@ -84,7 +83,7 @@ def _check(size_bytes: float, n: int, bandwidth: float, latency_s: float) -> Non
         raise ValueError(f"size {size_bytes} B and latency {latency_s} s must be >= 0")
 
 
-def ring_allreduce_time(size_bytes: float, n: int, bandwidth: float,
+def _ring_allreduce_time(size_bytes: float, n: int, bandwidth: float,
                         latency_s: float = 0.0) -> float:
     """Seconds for a ring all-reduce of ``size_bytes`` over ``n`` GPUs (0 for one GPU)."""
     _check(size_bytes, n, bandwidth, latency_s)
@@ -93,7 +92,7 @@ def ring_allreduce_time(size_bytes: float, n: int, bandwidth: float,
     return 2 * (n - 1) * latency_s + 2 * (n - 1) / n * size_bytes / bandwidth
 
 
-def tree_allreduce_time(size_bytes: float, n: int, bandwidth: float,
+def _tree_allreduce_time(size_bytes: float, n: int, bandwidth: float,
                         latency_s: float = 0.0) -> float:
     """Seconds for a (double binary) tree all-reduce: logarithmic latency, full bandwidth."""
     _check(size_bytes, n, bandwidth, latency_s)

@@ -12,11 +12,11 @@ from labkit.net.models import (
     MODELS,
     NCCL_COST_MODEL_SOURCE,
     NCCL_NET_STEP_LATENCY_S,
+    _ring_allreduce_time,
+    _tree_allreduce_time,
     fit_alpha_beta,
     gradient_bytes,
-    ring_allreduce_time,
     step_latency,
-    tree_allreduce_time,
 )
 
 GB = 1e9
@@ -31,22 +31,22 @@ GB = 1e9
     (5 * GB, 1, 1 * GB, 1.0, 0.0),                          # one GPU: nothing to do
 ], ids=["2-gpus", "8-gpus", "with-latency", "empty", "7b-bf16-nvlink", "one-gpu"])
 def test_ring(size, n, bw, alpha, expected):
-    assert ring_allreduce_time(size, n, bw, alpha) == pytest.approx(expected)
+    assert _ring_allreduce_time(size, n, bw, alpha) == pytest.approx(expected)
 
 
 @pytest.mark.parametrize(("n", "steps"), [(2, 2), (8, 6), (9, 8), (1024, 20)])
 def test_tree_latency_is_logarithmic(n, steps):
-    assert tree_allreduce_time(0, n, GB, 1.0) == pytest.approx(steps)
-    assert tree_allreduce_time(GB, n, GB, 0.0) == ring_allreduce_time(GB, n, GB, 0.0)
+    assert _tree_allreduce_time(0, n, GB, 1.0) == pytest.approx(steps)
+    assert _tree_allreduce_time(GB, n, GB, 0.0) == _ring_allreduce_time(GB, n, GB, 0.0)
 
 
 def test_tree_beats_ring_on_latency_at_scale():
-    assert tree_allreduce_time(8, 256, GB, 5e-6) < ring_allreduce_time(8, 256, GB, 5e-6) / 10
+    assert _tree_allreduce_time(8, 256, GB, 5e-6) < _ring_allreduce_time(8, 256, GB, 5e-6) / 10
 
 
 @pytest.mark.parametrize("call", [
-    lambda: ring_allreduce_time(1, 0, GB), lambda: ring_allreduce_time(1, 2, 0),
-    lambda: tree_allreduce_time(-1, 2, GB), lambda: ring_allreduce_time(1, 2, GB, -1),
+    lambda: _ring_allreduce_time(1, 0, GB), lambda: _ring_allreduce_time(1, 2, 0),
+    lambda: _tree_allreduce_time(-1, 2, GB), lambda: _ring_allreduce_time(1, 2, GB, -1),
 ], ids=["zero-gpus", "zero-bandwidth", "negative-size", "negative-latency"])
 def test_bad_inputs(call):
     with pytest.raises(ValueError):
@@ -94,7 +94,7 @@ def test_nccl_step_latencies_grow_with_the_protocol_chunk():
 def test_step_latency(alpha, n, expected):
     assert step_latency(alpha, n) == pytest.approx(expected)
     # and it round-trips through the ring model's latency term
-    assert ring_allreduce_time(0, n, 1e9, step_latency(alpha, n)) == pytest.approx(alpha)
+    assert _ring_allreduce_time(0, n, 1e9, step_latency(alpha, n)) == pytest.approx(alpha)
 
 
 @pytest.mark.parametrize(("alpha", "n"), [(1e-3, 1), (-1e-6, 2)], ids=["one-rank", "negative"])
