@@ -38,7 +38,7 @@ import numpy as np
 __all__ = ["CSV_COLUMNS", "LoadPoint", "measure", "sweep", "write_csv",
            "write_config_csvs", "read_csv",
            "plot_latency_throughput", "random_tensor_inputs", "image_inputs",
-           "is_stable", "percentile_us", "DEFAULT_WINDOW_S", "STABILITY", "MAX_TRIALS"]
+           "percentile_us", "DEFAULT_WINDOW_S", "STABILITY", "MAX_TRIALS"]
 
 CSV_COLUMNS = ["Concurrency", "Inferences/Second", "Client Send", "Network+Server Send/Recv",
                "Server Queue", "Server Compute Input", "Server Compute Infer",
@@ -97,7 +97,7 @@ def percentile_us(latencies_s: list[float], q: float) -> float:
     return float(np.percentile(np.asarray(latencies_s) * 1e6, q)) if latencies_s else 0.0
 
 
-def is_stable(windows: list[dict], *, stability: float = STABILITY,
+def _is_stable(windows: list[dict], *, stability: float = STABILITY,
               percentile: int | None = None) -> bool:
     """perf_analyzer's rule: the last 3 windows' max/min within ``stability``, for infer/s
     and for latency (the average, or the ``percentile`` when one is given)."""
@@ -221,7 +221,7 @@ def measure(url: str, model: str, inputs: Callable[[], dict[str, np.ndarray]], *
             while len(windows) < max_trials:
                 windows.append(_window(workers, client, model, batch_size, start, window_s))
                 start = time.perf_counter()
-                if is_stable(windows, stability=stability, percentile=percentile):
+                if _is_stable(windows, stability=stability, percentile=percentile):
                     break
         finally:
             stop.set()
@@ -250,7 +250,7 @@ def measure(url: str, model: str, inputs: Callable[[], dict[str, np.ndarray]], *
         network_server_us=max(0.0, avg_us - sum(server.values())),
         avg_batch=mean("avg_batch"), requests=requests,
         errors=sum(w["errors"] for w in windows), windows=len(windows),
-        stable=is_stable(windows, stability=stability, percentile=percentile),
+        stable=_is_stable(windows, stability=stability, percentile=percentile),
         window_s=window_s, label=label or model)
 
 

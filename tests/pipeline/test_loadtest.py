@@ -33,7 +33,7 @@ def _w(ips, avg, p95=None):
     pytest.param([_w(0, 0)] * 3, None, False, id="no-requests-completed"),
 ])
 def test_stability_rule(windows, percentile, stable):
-    assert loadtest.is_stable(windows, percentile=percentile) is stable
+    assert loadtest._is_stable(windows, percentile=percentile) is stable
 
 
 def test_percentiles_are_in_microseconds():

@@ -17,7 +17,7 @@ config.pbtxt parameters (strings):
 - ``analogue_overlap`` (0-1, default 0) and ``analogue_devices`` (default 1): the analogue's
   instances *share* its device. Each execution spends ``overlap`` of its time in a part that
   runs beside other instances (the copies that overlap another instance's compute) and the
-  rest holding the device: a lock file per analogue device in the repository's folder,
+  rest holding the device: a lock file per analogue device beside the repository folder,
   shared by every instance process of every model the server loads. Instances are spread
   over ``analogue_devices`` devices by their instance index, as ``instance_group [{count:
   2, gpus: [0, 1]}]`` puts them on two GPUs. With one device, a second instance can add at
@@ -55,8 +55,9 @@ class TritonPythonModel:
             devices = max(1, int(params.get("analogue_devices", "1")))
             index = re.search(r"(\d+)$", args.get("model_instance_name", "") or "")
             device = (int(index[1]) if index else 0) % devices
-            folder = os.path.dirname(os.path.abspath(args["model_repository"]))
-            path = os.path.join(folder, f".analogue-device-{device}.lock")
+            repository = os.path.dirname(os.path.abspath(args["model_repository"]))
+            path = os.path.join(os.path.dirname(repository),  # beside it, not a model folder
+                                f".{os.path.basename(repository)}.analogue-device-{device}.lock")
             self.device = open(path, "a+")  # noqa: SIM115 - held for the instance's life
 
     def finalize(self):
