@@ -114,3 +114,31 @@ def choose_loader(sweep):
     return min(sweep, key=lambda r: (r["rounds"], r["num_workers"]))
 '''),
 ]
+
+STUDENTS += [
+    # Exercise 4: depth_to_hide
+    Student("depth_to_hide", "shortcut", '''
+def depth_to_hide(latency_s, seconds_per_sample, sample_bytes, bandwidth):
+    return 32  # what section 6 used
+'''),
+    Student("depth_to_hide", "naive", '''
+def depth_to_hide(latency_s, seconds_per_sample, sample_bytes, bandwidth):
+    if sample_bytes / bandwidth > seconds_per_sample:
+        return None
+    return max(1, int(latency_s / seconds_per_sample))
+''', breaks="rounded up to a whole request", fails="test_depth_to_hide_littles_law"),
+    Student("depth_to_hide", "naive", '''
+def depth_to_hide(latency_s, seconds_per_sample, sample_bytes, bandwidth):
+    if sample_bytes / bandwidth > seconds_per_sample:
+        return None
+    return math.ceil(latency_s / seconds_per_sample)
+''', breaks="at least 1 request", fails="test_depth_to_hide_littles_law"),
+    Student("depth_to_hide", "naive", '''
+def depth_to_hide(latency_s, seconds_per_sample, sample_bytes, bandwidth):
+    return max(1, math.ceil(latency_s / seconds_per_sample))
+''', breaks="None when the link's bandwidth is the limit", fails="test_depth_to_hide_bandwidth"),
+    Student("depth_to_hide", "raises", '''
+def depth_to_hide(latency_s, seconds_per_sample, sample_bytes, bandwidth):
+    return math.ceil(latency_s / seconds_per_sample) * len(sample_bytes)
+'''),
+]
