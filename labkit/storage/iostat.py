@@ -147,12 +147,12 @@ class DiskCounters:
         return None
 
     def delta(self, later: DiskCounters) -> dict:
-        """Read MB/s (1e6), IOPS, average read size (KiB), await (ms) and %util between two
+        """Read MiB/s (2^20 bytes/s), IOPS, average read size (KiB), await (ms) and %util between two
         readings, as iostat computes them."""
         dt = max(later.when - self.when, 1e-9)
         reads = later.reads - self.reads
         nbytes = later.read_bytes - self.read_bytes
-        return {"device": self.device, "seconds": dt, "read_MBps": nbytes / dt / 1e6,
+        return {"device": self.device, "seconds": dt, "read_MiBps": nbytes / dt / 2**20,
                 "r/s": reads / dt, "rareq_KiB": nbytes / reads / 1024 if reads else 0.0,
                 "r_await_ms": (later.read_ms - self.read_ms) / reads if reads else 0.0,
                 "util_pct": min(100.0, (later.busy_ms - self.busy_ms) / dt / 10.0)}

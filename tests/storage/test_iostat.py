@@ -46,8 +46,8 @@ def test_device_for_path_is_in_diskstats(tmp_path):
 
 @pytest.mark.parametrize(("before", "after", "expected"), [
     ((100, 2048, 50, 100), (200, 2048 + 204800, 150, 600),
-     {"r/s": 100.0, "read_MBps": 104.8576, "r_await_ms": 1.0, "util_pct": 50.0}),
-    ((5, 0, 0, 0), (5, 0, 0, 0), {"r/s": 0.0, "read_MBps": 0.0, "r_await_ms": 0.0,
+     {"r/s": 100.0, "read_MiBps": 100.0, "r_await_ms": 1.0, "util_pct": 50.0}),
+    ((5, 0, 0, 0), (5, 0, 0, 0), {"r/s": 0.0, "read_MiBps": 0.0, "r_await_ms": 0.0,
                                   "util_pct": 0.0}),
 ], ids=["busy", "idle"])
 def test_diskstats_delta(before, after, expected):
