@@ -2,7 +2,7 @@
 
 One preprocessing definition, ``preprocess()``, serves training and serving (no
 train/serve skew): decode, resize to ``size`` x ``size``, (training only) random mirror,
-normalise with the ImageNet mean and std into float32 CHW. ``training_pipeline()`` puts
+normalise with the ImageNet mean and std into float32 CHW. ``DaliLoader`` puts
 DALI's file reader in front of it; ``serving_pipeline()`` puts an ``external_source``
 named ``DALI_INPUT_0`` in front of it, the input Triton's DALI backend feeds
 (shared/reference/perf.md §2.4).
@@ -29,7 +29,7 @@ import torch
 
 from .dataset import ImageFolder
 
-__all__ = ["MEAN", "STD", "preprocess", "training_pipeline", "serving_pipeline",
+__all__ = ["MEAN", "STD", "preprocess", "serving_pipeline",
            "serialize_serving_pipeline", "DaliLoader", "dali_loader", "PilImageDataset",
            "BaselineLoader", "baseline_loader", "measure_throughput", "Throughput",
            "default_device_id", "pil_preprocess"]
@@ -65,12 +65,13 @@ def _decode_device(device_id: int | None) -> str:
     return "cpu" if device_id is None else "mixed"
 
 
-def training_pipeline(folder: ImageFolder, *, batch_size: int, size: int, train: bool,
+def _training_pipeline(folder: ImageFolder, *, batch_size: int, size: int, train: bool,
                       num_threads: int = 2, device_id: int | None = None, seed: int = 0,
                       shard_id: int = 0, num_shards: int = 1):
     """A built DALI pipeline: file reader (named "Reader") -> ``preprocess`` -> (images, labels).
 
     ``train=True`` shuffles and mirrors at random; shards split the files between DDP ranks.
+    Private: Lab 07-1's first exercise asks students to write this pipeline themselves.
     """
     from nvidia.dali import fn, pipeline_def
 
@@ -143,12 +144,12 @@ class DaliLoader:
                  shard_id: int = 0, num_shards: int = 1):
         from nvidia.dali.plugin.pytorch import DALIGenericIterator, LastBatchPolicy
 
-        self.pipeline = training_pipeline(folder, batch_size=batch_size, size=size,
+        self._pipeline = _training_pipeline(folder, batch_size=batch_size, size=size,
                                           train=train, num_threads=num_threads,
                                           device_id=device_id, seed=seed,
                                           shard_id=shard_id, num_shards=num_shards)
         policy = LastBatchPolicy.DROP if train else LastBatchPolicy.PARTIAL
-        self.iterator = DALIGenericIterator([self.pipeline], ["images", "labels"],
+        self.iterator = DALIGenericIterator([self._pipeline], ["images", "labels"],
                                             reader_name="Reader", auto_reset=True,
                                             last_batch_policy=policy)
 
@@ -290,3 +291,14 @@ class _Epochs:
     def __iter__(self):
         for _ in range(self.epochs):
             yield from self.loader
+
+
+def _grey_levels(a, b) -> float:
+    """Mean |a - b| of two (N, 3, H, W) normalised batches in 0-255 grey levels.
+
+    The course's answer to Lab 07-1's skew exercise, used only when the student's fails.
+    """
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    if a.shape != b.shape:
+        raise ValueError(f"the batches differ in shape: {a.shape} and {b.shape}")
+    return float((np.abs(a - b) * np.asarray(STD).reshape(1, 3, 1, 1)).mean())

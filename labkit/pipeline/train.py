@@ -4,7 +4,8 @@
   (about 25 k parameters; float32 NCHW input of ``size`` x ``size``).
 - ``train(config)``: the loop, with a tqdm bar per epoch, a checkpoint written atomically
   after every epoch (temporary file, then ``os.replace``), and resume from the newest one.
-- ``evaluate(model, loader)``: top-1 accuracy (the lab's exercise writes its own).
+- ``_evaluate(model, loader)``: top-1 accuracy, private: Lab 07-2's exercise writes
+  its own, and ``train(evaluate_fn=...)`` runs that one.
 - DDP: under ``torchrun --nproc_per_node=N`` (``WORLD_SIZE`` > 1) every rank reads its own
   shard and gradients are all-reduced with gloo on CPU or NCCL on GPUs
   (shared/reference/perf.md §4.2). Command-line equivalent::
@@ -26,7 +27,7 @@ from torch import nn
 
 from .dataset import CorruptImageError, name_files, scan_image_folder
 
-__all__ = ["ShapesNet", "TrainConfig", "TrainResult", "train", "evaluate", "save_checkpoint",
+__all__ = ["ShapesNet", "TrainConfig", "TrainResult", "train", "save_checkpoint",
            "load_checkpoint", "latest_checkpoint", "load_model", "resolve_device"]
 
 CHECKPOINT_GLOB = "epoch-*.pt"
@@ -152,7 +153,7 @@ def load_model(path: str | Path) -> tuple[ShapesNet, dict]:
 
 
 @torch.no_grad()
-def evaluate(model: nn.Module, loader, device: torch.device | str = "cpu") -> dict:
+def _evaluate(model: nn.Module, loader, device: torch.device | str = "cpu") -> dict:
     """Top-1 accuracy over ``loader``: ``{"correct", "total", "accuracy"}``."""
     was_training = model.training
     model.eval()
@@ -211,7 +212,7 @@ def _distributed() -> tuple[int, int]:
 def train(config: TrainConfig, *, progress: bool = True, evaluate_fn=None) -> TrainResult:
     """Train (or resume) ``ShapesNet`` on ``config.data``; checkpoint after every epoch.
 
-    ``evaluate_fn(model, loader) -> accuracy`` replaces ``evaluate`` for the validation
+    ``evaluate_fn(model, loader) -> accuracy`` replaces ``_evaluate`` for the validation
     pass (the lab passes the student's). Only rank 0 writes checkpoints and shows bars.
     """
     start = time.perf_counter()
@@ -252,8 +253,10 @@ def train(config: TrainConfig, *, progress: bool = True, evaluate_fn=None) -> Tr
             if progress and rank == 0:
                 from tqdm.auto import tqdm
 
+                # disable=None: no bar where output is not a terminal (a script's output
+                # captured by a notebook, a log file), so no "0%" line is left behind.
                 batches = tqdm(train_loader, desc=f"epoch {epoch}/{config.epochs}",
-                               unit="batch", leave=False)
+                               unit="batch", leave=False, disable=None)
             seen, loss_sum, epoch_start = 0, 0.0, time.perf_counter()
             for images, labels in batches:
                 images, labels = images.to(device), labels.to(device)
@@ -263,7 +266,7 @@ def train(config: TrainConfig, *, progress: bool = True, evaluate_fn=None) -> Tr
                 optimizer.step()
                 seen += int(labels.numel())
                 loss_sum += loss.item() * int(labels.numel())
-            accuracy = (evaluate_fn or (lambda m, ld: evaluate(m, ld, device)["accuracy"]))(
+            accuracy = (evaluate_fn or (lambda m, ld: _evaluate(m, ld, device)["accuracy"]))(
                 model, val_loader)
             record = {"epoch": epoch, "loss": loss_sum / max(seen, 1), "val_accuracy": accuracy,
                       "images_per_s": seen * world / (time.perf_counter() - epoch_start)}

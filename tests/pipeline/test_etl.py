@@ -122,3 +122,12 @@ def test_mixed_decoding_on_a_gpu_matches_the_cpu(val):
                                        device_id=0)))
     assert gpu.is_cuda
     assert float((gpu.cpu() - cpu).abs().mean()) < 0.05
+
+
+def test_grey_levels_scales_each_channel_by_its_std_and_refuses_other_shapes():
+    base = np.zeros((2, 3, 4, 4))
+    red = base.copy()
+    red[:, 0] = 1 / etl.STD[0]  # one grey level in red only
+    assert etl._grey_levels(base, red) == pytest.approx(1 / 3)
+    with pytest.raises(ValueError, match="shape"):
+        etl._grey_levels(base, np.zeros((1, 3, 4, 4)))

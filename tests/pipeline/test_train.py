@@ -21,7 +21,7 @@ from labkit.pipeline.server import free_port
 from labkit.pipeline.train import (
     ShapesNet,
     TrainConfig,
-    evaluate,
+    _evaluate,
     latest_checkpoint,
     load_checkpoint,
     save_checkpoint,
@@ -76,7 +76,7 @@ class _Constant(torch.nn.Module):
 @pytest.mark.parametrize("k", [0, 3])
 def test_evaluate_counts_correct_predictions(small_data, k):
     val = scan_image_folder(small_data / "val")
-    result = evaluate(_Constant(k), dali_loader(val, batch_size=5, size=SIZE, train=False))
+    result = _evaluate(_Constant(k), dali_loader(val, batch_size=5, size=SIZE, train=False))
     assert result == {"correct": val.labels.count(k), "total": len(val),
                       "accuracy": val.labels.count(k) / len(val)}
 

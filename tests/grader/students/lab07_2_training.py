@@ -1,0 +1,117 @@
+"""Adversarial students for Lab 07 part 2 (07-2-training.ipynb)."""
+
+from labkit.course.audit import Student
+
+NOTEBOOK = "07-pipeline/07-2-training.ipynb"
+
+_EPOCH = '''
+def train_one_epoch(model, loader, optimizer, loss_fn):
+    {mode}
+    total, seen, batch_means = 0.0, 0, []
+    for images, labels in loader:
+        loss = loss_fn(model(images), labels)
+        {zero}
+        loss.backward()
+        optimizer.step()
+        total += loss.item() * len(labels)
+        seen += len(labels)
+        batch_means.append(loss.item())
+    return {result}
+'''
+_EPOCH_OK = {"mode": "model.train()", "zero": "optimizer.zero_grad()",
+             "result": "total / seen if seen else 0.0"}
+
+_EVAL = '''
+def evaluate_accuracy(model, loader):
+    was_training = model.training
+    {enter}
+    correct = total = 0
+    accuracies = []
+    {grad}
+        for images, labels in loader:
+            hits = int((model(images).argmax(dim=1) == labels).sum())
+            correct += hits
+            total += len(labels)
+            accuracies.append(hits / len(labels))
+    {leave}
+    return {result}
+'''
+_EVAL_OK = {"enter": "model.eval()", "grad": "with torch.no_grad():",
+            "leave": "model.train(was_training)", "result": "correct / total if total else 0.0"}
+
+_RESUME = ('crashed_config = load_checkpoint(CRASH / "checkpoints" / "epoch-002.pt")["config"]\n'
+           '!{{PYTHON}} {{TRAIN_PY}} --data {{crashed_config["data"]}} {options}\n')
+
+
+def _epoch(**change: str) -> str:
+    return _EPOCH.format(**{**_EPOCH_OK, **change})
+
+
+def _eval(**change: str) -> str:
+    return _EVAL.format(**{**_EVAL_OK, **change})
+
+
+def _resume(options: str) -> str:
+    return _RESUME.format(options=options)
+
+
+STUDENTS = [
+    # train_one_epoch
+    Student("train_one_epoch", "shortcut", '''
+def train_one_epoch(model, loader, optimizer, loss_fn):
+    return train(TrainConfig(data=str(ws.data), out=str(ws.checkpoints))).history[-1]["loss"]
+'''),
+    Student("train_one_epoch", "naive", _epoch(mode="pass"),
+            breaks="training mode", fails="test_train_one_epoch_mode"),
+    Student("train_one_epoch", "naive", _epoch(zero="pass"),
+            breaks="zero the gradients every step", fails="test_train_one_epoch_grads"),
+    Student("train_one_epoch", "naive",
+            _epoch(result="sum(batch_means) / len(batch_means) if batch_means else 0.0"),
+            breaks="the loss weighted by samples", fails="test_train_one_epoch_loss"),
+    Student("train_one_epoch", "raises", '''
+def train_one_epoch(model, loader, optimizer, loss_fn):
+    model.train()
+    for images, labels in loader:
+        loss_fn(model(images), labels).backward(optimizer)
+    return 0.0
+'''),
+    # evaluate_accuracy
+    Student("evaluate_accuracy", "shortcut", '''
+def evaluate_accuracy(model, loader):
+    from labkit.pipeline.train import evaluate  # private now: the import fails
+
+    return evaluate(model, loader)["accuracy"]
+'''),
+    Student("evaluate_accuracy", "naive",
+            _eval(result="sum(accuracies) / len(accuracies) if accuracies else 0.0"),
+            breaks="accuracy weighted by samples (smaller last batch)",
+            fails="test_evaluate_accuracy"),
+    Student("evaluate_accuracy", "naive", _eval(grad="if True:"),
+            breaks="no gradients", fails="test_evaluate_accuracy_no_grad"),
+    Student("evaluate_accuracy", "naive", _eval(leave="model.train()"),
+            breaks="restore the mode the model was in", fails="test_evaluate_accuracy_modes"),
+    Student("evaluate_accuracy", "naive", _eval(enter="pass"),
+            breaks="evaluation mode", fails="test_evaluate_accuracy_modes"),
+    Student("evaluate_accuracy", "raises", '''
+def evaluate_accuracy(model, loader):
+    model.eval()
+    correct = sum(int((model(x).argmax(1) == y).sum()) for x, y in loader)
+    return correct / len(loader.dataset)
+'''),
+    # resume_crashed_run (operated: train.py on the crashed workspace)
+    Student("resume_crashed_run", "shortcut", '''
+result = ensure_model(ws, profile, seed=SEED, progress=False)
+''', setup="reset_crash()"),
+    Student("resume_crashed_run", "naive",
+            _resume('--out {CRASH / "checkpoints"} --epochs 4 --size 32 --batch-size 16 '
+                    '--no-export'),
+            breaks="resume in the crashed run's workspace", fails="test_resume_finished",
+            setup="reset_crash()"),
+    Student("resume_crashed_run", "naive",
+            _resume("--out {CRASH} --epochs 4 --no-export"),
+            breaks="the crashed run's size and batch size", fails="test_resume_settings",
+            setup="reset_crash()"),
+    Student("resume_crashed_run", "raises", '''
+crashed_config = load_checkpoint(CRASH / "epoch-002.pt")["config"]
+''', setup="reset_crash()"),
+]
