@@ -15,20 +15,21 @@
 #
 # Exit codes: 0 every check passed; 1 bad usage; 2 no NVIDIA GPU here; 3 a check failed.
 set -Eeuo pipefail
-
-die() { local code=$1; shift; echo "ERROR: $*" >&2; exit "$code"; }
-usage() { sed -n '2,/^$/s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; }
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"   # die, usage (its exit codes are its own)
 
 main() {
   local out=build/gpu-check py=${VENV:-.venv}/bin/python
   while (($#)); do
     case $1 in
       -h|--help) usage; return 0 ;;
-      --out) [[ $# -ge 2 ]] || die 1 "--out needs a folder"; out=$2; shift ;;
-      *) die 1 "unknown option '$1' (see --help)" ;;
+      --out) [[ $# -ge 2 ]] || die "$E_USAGE" "--out needs a folder"; out=$2; shift ;;
+      *) die "$E_USAGE" "unknown option '$1' (see --help)" ;;
     esac
     shift
   done
+  # Before the GPU check, so that a wrong value is reported as bad usage on any machine.
+  [[ ! -e $out || -d $out ]] || die "$E_USAGE" "--out must be a folder; '$out' is a file"
   command -v nvidia-smi >/dev/null \
     || die 2 "nvidia-smi not found: gpu-check needs a real NVIDIA GPU and driver (use 'make test' here)"
   [[ -x $py ]] || die 2 "$py not found: run 'make setup' first"

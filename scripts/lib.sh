@@ -14,10 +14,40 @@ readonly E_USAGE=1 E_NO_TOOL=2 E_NO_GPU=3 E_NOT_MIG=4 E_BUSY=5 E_DRIVER=6 E_LAYO
 DRY_RUN=${DRY_RUN:-0}
 ASSUME_YES=${ASSUME_YES:-0}
 
-die() { local code=$1; shift; echo "ERROR: $*" >&2; exit "$code"; }
-hint() { echo "HINT: $*" >&2; }
+# A HINT explains the ERROR it goes with, so it must be read after it: hint() only queues its
+# line, and die() prints the queued lines after its ERROR (call hint, then die).
+HINTS=()
+hint() { HINTS+=("$*"); }
+die() {
+  local code=$1; shift
+  echo "ERROR: $*" >&2
+  if ((${#HINTS[@]})); then printf 'HINT: %s\n' "${HINTS[@]}" >&2; fi
+  exit "$code"
+}
 info() { echo "$*"; }
-usage() { sed -n '2,/^$/s/^# \{0,1\}//p' "$0"; }
+
+# --help prints the script's header comment: from line 2 to the first line that is not a
+# comment, or to a shellcheck directive (a note to the linter, not to the reader).
+usage() { awk 'NR == 1 { next } !/^#/ || /^# *shellcheck / { exit } { sub(/^# ?/, ""); print }' "$0"; }
+
+# A value from a fixed set, or a usage error naming the valid ones:
+#   one_of --strategy "$strategy" single mixed
+one_of() {
+  local option=$1 value=$2 valid; shift 2
+  for valid; do [[ $value == "$valid" ]] && return 0; done
+  die "$E_USAGE" "$option '$value' is not valid (valid: $(join_by ', ' "$@"))"
+}
+
+join_by() { local sep=$1 out=$2 x; shift 2; for x; do out+="$sep$x"; done; echo "$out"; }
+
+# The GPU catalog's name for MODEL (labkit.mig.catalog owns the list of GPU models), or a
+# usage error that names the valid models. $1: the option it came from (e.g. --model).
+# It runs in $(...): call it as  model=$(catalog_model --model "$model") || exit
+catalog_model() {
+  local out
+  out=$("$LABKIT_PYTHON" -m labkit.mig.cli model "$2" 2>&1) || die "$E_USAGE" "$1: $out"
+  echo "$out"
+}
 
 # Echo a command that changes something, then run it (unless --dry-run).
 act() {

@@ -17,14 +17,23 @@
 # installs nothing and says so. As root on Debian/Ubuntu it also installs fio, sysstat and
 # iperf3 (Labs 05-06); elsewhere it says how.
 #
-# Exit codes: 0 ready; 1 bad usage; 2 unsupported Python; 3 install failed;
+# Exit codes: 0 ready; 1 bad usage (unknown option, a --python that is not there);
+# 2 unsupported Python, or no python3; 3 install failed;
 # 4 (--gpu-host) a prerequisite is missing; 5 (--gpu-host) a container cannot see the GPU.
 set -Eeuo pipefail
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"   # die, usage (its exit codes are its own)
 
-die() { local code=$1; shift; echo "ERROR: $*" >&2; exit "$code"; }
 run() { echo "+ $*"; [[ ${DRY_RUN:-0} == 1 ]] || "$@"; }
 
-usage() { sed -n '2,/^$/s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; }
+# The supported interpreters on PATH, for the --python error (e.g. "python3.11, python3").
+found_pythons() {
+  local name found=()
+  for name in python3.10 python3.11 python3.12 python3; do
+    command -v "$name" >/dev/null && found+=("$name")
+  done
+  if ((${#found[@]})); then join_by ', ' "${found[@]}"; else echo none; fi
+}
 
 # fio, sysstat (iostat) and iperf3 for Labs 05-06, where this machine lets us install them;
 # without them those labs use clearly labelled fallbacks.
@@ -64,18 +73,24 @@ gpu_host() {
 }
 
 main() {
-  local python=${PYTHON:-python3} venv=${VENV:-.venv} host=0
+  local python=${PYTHON:-python3} venv=${VENV:-.venv} host=0 given=0
   while (($#)); do
     case $1 in
       -h|--help) usage; return 0 ;;
       --dry-run) DRY_RUN=1 ;;
-      --python) [[ $# -ge 2 ]] || die 1 "--python needs a value"; python=$2; shift ;;
+      --python) [[ $# -ge 2 ]] || die "$E_USAGE" "--python needs a value"; python=$2; given=1; shift ;;
       --gpu-host) host=1 ;;
       --yes|-y) ASSUME_YES=1 ;;
-      *) die 1 "unknown option '$1' (see --help)" ;;
+      *) die "$E_USAGE" "unknown option '$1' (see --help)" ;;
     esac
     shift
   done
+  # A --python that is not there is a wrong value (bad usage); a missing default python3 is
+  # this machine's problem (exit 2).
+  if [[ $given == 1 ]] && ! command -v "$python" >/dev/null; then
+    die "$E_USAGE" "--python '$python' not found (valid: a Python 3.10-3.12 interpreter;" \
+        "on PATH here: $(found_pythons))"
+  fi
 
   if [[ $host == 1 ]]; then
     gpu_host

@@ -18,6 +18,7 @@ import sys
 from pathlib import Path
 
 from labkit.k8s import KUBERNETES_VERSION, LintContext, check, load_documents
+from labkit.mig.catalog import UnknownGpuModelError, get_model
 
 EXIT_INVALID = 7
 
@@ -47,6 +48,11 @@ def main(argv: list[str] | None = None) -> int:
         for kind, path in file_kinds(args.paths):
             print(f"{kind}\t{path}")
         return 0
+    if args.model is not None:
+        try:  # a wrong --model is bad usage (exit 2, the valid models named), not a traceback
+            get_model(args.model)
+        except UnknownGpuModelError as exc:
+            p.error(f"--model: {exc}")
     found = check(args.paths, LintContext(gpu_model=args.model, mig_strategy=args.strategy))
     errors = [f for f in found if getattr(f, "severity", "error") == "error"]
     for f in found:

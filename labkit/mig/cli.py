@@ -16,6 +16,14 @@ one machine-readable answer on stdout; problems go to stderr with exit code 7.
                                                  every GI has its default CI
     device-plugin-values FILE                    validate Helm values (migStrategy, sharing)
     pod-resources FILE --strategy S --model M    MIG resources a pod requests, checked
+
+Argument checks, which the scripts run before any hardware preflight; a wrong value exits 1
+(the scripts' usage error) with the valid values named:
+
+    model NAME                                   -> the catalog's name of a GPU model
+    configs --file F [--check NAME]              -> the config names of a mig-parted file
+    profiles LIST                                -> LIST, when every profile name in it is a
+                                                 MIG profile of some GPU in the catalog
 """
 
 from __future__ import annotations
@@ -27,18 +35,23 @@ from pathlib import Path
 import yaml
 
 from . import partedconfig
-from .catalog import get_model
+from .catalog import MODELS, UnknownProfileError, get_model, get_profile
 from .formats import parse_lci, parse_lgi
-from .planner import plan_layout
+from .planner import as_request, plan_layout
 
 __all__ = ["main", "mig_resource_names"]
 
+EXIT_USAGE = 1
 EXIT_INVALID = 7
 STRATEGIES = ("none", "single", "mixed")
 
 
 class _Invalid(Exception):
     """A user error to report on stderr with exit code 7."""
+
+
+class _Usage(Exception):
+    """A wrong argument value, to report on stderr with exit code 1 (the scripts' E_USAGE)."""
 
 
 def _profiles(text: str) -> list[str]:
@@ -87,6 +100,54 @@ def cmd_compute_instances(args) -> str:
         elif profile not in cis[gi.gi_id]:
             out.append(f"other {gi.gi_id}")
     return "\n".join(out)
+
+
+def cmd_model(args) -> str:
+    """The catalog's name for ``args.name`` (an alias or nvidia-smi's product name)."""
+    try:
+        return get_model(args.name).name
+    except ValueError as exc:  # the catalog's message names every valid model
+        raise _Usage(str(exc)) from None
+
+
+def cmd_configs(args) -> str:
+    """The configs of a mig-parted file, one per line; ``--check NAME`` must be one of them."""
+    names = list(partedconfig.load(Path(args.file)).mig_configs)
+    if args.check is not None and args.check not in names:
+        raise _Usage(f"config '{args.check}' is not in {args.file} "
+                     f"(valid: {', '.join(names) or 'none: the file defines no config'})")
+    return "\n".join(names)
+
+
+def cmd_profiles(args) -> str:
+    """``args.profiles`` when every profile name in it exists on some MIG GPU of the catalog.
+
+    Which profiles fit is a question for ``plan`` once the GPU is known; this only catches a
+    name no GPU has (a typo) before the scripts touch the hardware. Memory sizes (``20gb``)
+    and SM counts (``28 SMs``) pass, as ``plan`` reads them.
+    """
+    names = _profiles(args.profiles)
+    if not names:
+        raise _Usage(f"no profile in '{args.profiles}' (give names such as 3g.20gb,1g.5gb)")
+    capable = [m for m in MODELS.values() if m.mig_capable]
+    for text in names:
+        if as_request(text).profile and not any(_offers(m, text) for m in capable):
+            by_list: dict[tuple[str, ...], list[str]] = {}  # GPUs with the same profiles
+            for m in capable:
+                by_list.setdefault(tuple(m.profile_names()), []).append(m.name)
+            valid = "; ".join(f"{', '.join(names)} on {', '.join(models)}"
+                              for names, models in by_list.items())
+            raise _Usage(f"profile '{text}' is not a MIG profile of any GPU in the catalog "
+                         f"(valid: {valid})")
+    return ",".join(names)
+
+
+def _offers(model, name: str) -> bool:
+    try:
+        get_profile(model, name)
+    except UnknownProfileError:
+        return False
+    return True
 
 
 def mig_resource_names(model: str, strategy: str) -> set[str]:
@@ -159,6 +220,16 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("device-plugin-values")
     p.add_argument("file")
     p.set_defaults(func=cmd_device_plugin_values)
+    p = sub.add_parser("model")
+    p.add_argument("name")
+    p.set_defaults(func=cmd_model)
+    p = sub.add_parser("configs")
+    p.add_argument("--file", required=True)
+    p.add_argument("--check", default=None, metavar="NAME")
+    p.set_defaults(func=cmd_configs)
+    p = sub.add_parser("profiles")
+    p.add_argument("profiles")
+    p.set_defaults(func=cmd_profiles)
     p = sub.add_parser("pod-resources")
     p.add_argument("file")
     p.add_argument("--strategy", required=True)
@@ -171,6 +242,9 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         print(args.func(args))
+    except _Usage as exc:
+        print(str(exc), file=sys.stderr)
+        return EXIT_USAGE
     except (ValueError, _Invalid, OSError, yaml.YAMLError) as exc:
         # ValueError covers the catalog's, the planner's and mig-parted's own messages.
         print(str(exc), file=sys.stderr)

@@ -225,6 +225,52 @@ def run(args) -> int:
     return 0
 
 
+def _say(line: str) -> None:
+    """One line in one write: lines of ranks sharing a pipe never interleave mid-line."""
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()
+
+
+def _cli_device(name: str):
+    """``resolve_device(name)``, refused in the CLI's words.
+
+    The library's message names the Python argument (``device='auto'``); a shell user typed
+    ``--device``, so the CLI says that instead.
+    """
+    from .train import resolve_device
+
+    try:
+        return resolve_device(name)
+    except ValueError:
+        raise ValueError(f"--device {name}: torch sees no CUDA GPU on this machine; use "
+                         f"--device auto (the GPU when there is one, else the CPU) or "
+                         f"--device cpu") from None
+
+
+def _announce_ranks(device) -> None:
+    """Under torchrun: rank 0 says how many processes and which backend, then every rank
+    says where it runs. Nothing for a single process."""
+    import os
+
+    from .train import _distributed  # joins the process group that train() then uses
+
+    rank, world = _distributed()
+    if world == 1:
+        return
+    import torch
+    import torch.distributed as dist
+
+    local = int(os.environ.get("LOCAL_RANK", "0"))
+    if device.type == "cuda":  # the GPU train() gives this rank
+        device = torch.device("cuda", local)
+    if rank == 0:
+        here = os.environ.get("LOCAL_WORLD_SIZE", str(world))
+        _say(f"distributed: {world} processes (world size {world}; {here} on this node), "
+             f"backend {dist.get_backend()}")
+    dist.barrier()  # the summary line first, then one line per rank
+    _say(f"rank {rank}/{world}: local rank {local}, pid {os.getpid()}, device {device}")
+
+
 def _guarded(func, args) -> int:
     from .client import ClientError
     from .dataset import CorruptImageError
@@ -280,6 +326,8 @@ def train_script(argv: list[str] | None = None, prog: str = "train.py") -> int:
         from .train import TrainConfig, load_model, train
         from .workflow import FULL, Workspace, ensure_dataset
 
+        device = _cli_device(args.device)  # before any work: a wrong option fails at once
+        _announce_ranks(device)
         ws = Workspace(args.out)
         data = args.data
         if data is None:

@@ -23,7 +23,8 @@
 #     --namespace nvidia-device-plugin --create-namespace -f <values>
 # but does not run Helm (scripts/mig/3-deploy-device-plugin.sh deploys the device plugin).
 #
-# Exit codes: 0 applied, unchanged, or validated offline; 1 bad usage; 7 invalid manifest;
+# Exit codes: 0 applied, unchanged, or validated offline; 1 bad usage (unknown option, model
+# or strategy, a path that does not exist); 7 invalid manifest;
 # 8 kubectl failed; 10 not confirmed.
 set -Eeuo pipefail
 # shellcheck source-path=SCRIPTDIR source=../lib.sh
@@ -49,14 +50,13 @@ helm_steps() {
 }
 
 main() {
-  local args=() paths=()
-  [[ -n ${MIG_STRATEGY:-} ]] && args+=(--strategy "$MIG_STRATEGY")
+  local args=() paths=() model="" strategy=${MIG_STRATEGY:-}
   while (($#)); do
     case $1 in
       -h|--help) usage; return 0 ;;
-      --model) [[ $# -ge 2 ]] || die "$E_USAGE" "--model needs a GPU model"; args+=(--model "$2"); shift ;;
+      --model) [[ $# -ge 2 ]] || die "$E_USAGE" "--model needs a GPU model"; model=$2; shift ;;
       --strategy) [[ $# -ge 2 ]] || die "$E_USAGE" "--strategy needs none, single or mixed"
-                  args+=(--strategy "$2"); shift ;;
+                  strategy=$2; shift ;;
       --dry-run) DRY_RUN=1 ;;
       --yes|-y) ASSUME_YES=1 ;;
       -*) die "$E_USAGE" "unknown option '$1' (see --help)" ;;
@@ -65,6 +65,15 @@ main() {
     shift
   done
   ((${#paths[@]})) || paths=("$REPO_ROOT/manifests/k8s")
+  # Wrong values are bad usage, named with the valid ones, before any file is read.
+  if [[ -n $strategy ]]; then
+    one_of --strategy "$strategy" none single mixed
+    args+=(--strategy "$strategy")
+  fi
+  if [[ -n $model ]]; then
+    model=$(catalog_model --model "$model") || exit
+    args+=(--model "$model")
+  fi
 
   check_manifests "${paths[@]}" "${args[@]}"
   local files=() values=() kind file listing

@@ -32,7 +32,7 @@ main() {
     esac
     shift
   done
-  [[ $GPU_INDEX =~ ^[0-9]+$ ]] || die "$E_USAGE" "--gpu must be a GPU index, got '$GPU_INDEX'"
+  check_gpu_index
 
   preflight_gpu
   local pending

@@ -24,10 +24,14 @@
 #   nvidia-smi mig -i <gpu> -gi <id> -cci
 # GPU instances holding only smaller compute instances count as a different layout (--replace).
 #
-# Exit codes: 0 created or completed, or the layout is already there; 1 bad usage; 2 nvidia-smi missing;
-# 3 no such GPU; 4 not MIG capable or MIG mode off; 5 GPU has other instances or processes;
-# 6 driver too old; 7 invalid profile or layout does not fit; 8 nvidia-smi failed;
-# 10 not confirmed.
+# Arguments are checked before the GPU: an unknown config name, or a profile name that no MIG
+# GPU has, is bad usage (exit 1) whatever state the GPU is in.
+#
+# Exit codes: 0 created or completed, or the layout is already there; 1 bad usage (unknown
+# option, config or profile name); 2 nvidia-smi missing; 3 no such GPU; 4 not MIG capable or
+# MIG mode off; 5 GPU has other instances or processes; 6 driver too old; 7 a profile this
+# GPU does not offer, a layout that does not fit, or an invalid config file; 8 nvidia-smi
+# failed; 10 not confirmed.
 set -Eeuo pipefail
 # shellcheck source-path=SCRIPTDIR source=common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
@@ -71,9 +75,10 @@ main() {
     esac
     shift
   done
-  [[ $GPU_INDEX =~ ^[0-9]+$ ]] || die "$E_USAGE" "--gpu must be a GPU index, got '$GPU_INDEX'"
+  check_gpu_index
   [[ -n $profiles || -n $config ]] || die "$E_USAGE" "give --profiles LIST or --config NAME (see --help)"
   [[ -n $profiles && -n $config ]] && die "$E_USAGE" "give --profiles or --config, not both"
+  if [[ -n $config ]]; then check_config "$config"; else check_profiles "$profiles"; fi
 
   preflight_gpu
   if [[ $GPU_MIG != Enabled ]]; then
@@ -83,7 +88,6 @@ main() {
 
   local plan
   if [[ -n $config ]]; then
-    [[ -f $MIG_CONFIG_FILE ]] || die "$E_USAGE" "mig-parted config $MIG_CONFIG_FILE not found"
     plan=$(labkit_mig parted --file "$MIG_CONFIG_FILE" --config "$config" \
              --model "$GPU_NAME" --gpu "$GPU_INDEX" 2>&1) || die "$E_LAYOUT" "$plan"
     if [[ $plan == disabled ]]; then

@@ -43,10 +43,9 @@ main() {
     esac
     shift
   done
-  [[ $strategy == single || $strategy == mixed ]] \
-    || die "$E_USAGE" "--strategy must be single or mixed, got '$strategy'"
+  one_of --strategy "$strategy" single mixed
   values=${values:-$REPO_ROOT/manifests/device-plugin/values-$strategy.yaml}
-  [[ -f $values ]] || die "$E_USAGE" "values file $values not found"
+  [[ -f $values ]] || die "$E_USAGE" "--values: values file $values not found"
 
   local checked
   checked=$(labkit_mig device-plugin-values "$values" 2>&1) || die "$E_LAYOUT" "$checked"

@@ -20,9 +20,11 @@
 # it would run, then exits 0.
 #
 # The manifest is checked first: Kubernetes schema, GPU lint (python -m labkit.k8s check),
-# and the MIG resource against the strategy and GPU model.
+# and the MIG resource against the strategy and GPU model (a model the GPU catalog does not
+# know is bad usage: the error lists the valid ones).
 #
-# Exit codes: 0 the pod ran (or validated offline); 1 bad usage; 7 invalid manifest;
+# Exit codes: 0 the pod ran (or validated offline); 1 bad usage (unknown option, strategy,
+# model or manifest file); 7 invalid manifest;
 # 8 the pod failed or did not finish within $POD_TIMEOUT s; 10 not confirmed.
 set -Eeuo pipefail
 # shellcheck source-path=SCRIPTDIR source=common.sh
@@ -50,14 +52,18 @@ main() {
     esac
     shift
   done
+  one_of --strategy "$strategy" single mixed
   case $strategy in
     mixed) MANIFEST=${MANIFEST:-$REPO_ROOT/manifests/mig-pod.yaml} ;;
     single) MANIFEST=${MANIFEST:-$REPO_ROOT/manifests/mig-pod-single.yaml} ;;
-    *) die "$E_USAGE" "--strategy must be single or mixed, got '$strategy'" ;;
   esac
-  [[ -f $MANIFEST ]] || die "$E_USAGE" "manifest $MANIFEST not found"
-  if [[ -z $model ]]; then
+  [[ -f $MANIFEST ]] || die "$E_USAGE" "--manifest: manifest $MANIFEST not found"
+  if [[ -n $model ]]; then
+    model=$(catalog_model --model "$model") || exit
+  else
+    # A GPU the catalog does not know needs --model; the message names the valid ones.
     model=$(gpu_query name 2>/dev/null || echo A100-SXM4-40GB)
+    model=$(catalog_model "GPU $GPU_INDEX (pass --model to name it)" "$model") || exit
   fi
 
   check_manifests "$MANIFEST" --model "$model" --strategy "$strategy"

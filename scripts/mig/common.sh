@@ -16,6 +16,30 @@ source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 
 labkit_mig() { "$LABKIT_PYTHON" -m labkit.mig.cli "$@"; }
 
+# Argument checks that need no GPU, run before preflight_gpu so that a typo is reported as
+# one (exit 1, the valid values named) and not as whatever state the GPU is in.
+check_gpu_index() {
+  [[ $GPU_INDEX =~ ^[0-9]+$ ]] \
+    || die "$E_USAGE" "--gpu must be a GPU index such as 0 (nvidia-smi -L lists them), got '$GPU_INDEX'"
+}
+
+# check_config NAME: NAME is a config of $MIG_CONFIG_FILE; a file mig-parted rejects exits 7.
+check_config() {
+  [[ -f $MIG_CONFIG_FILE ]] || die "$E_USAGE" "--config-file: mig-parted config $MIG_CONFIG_FILE not found"
+  local out rc=0
+  out=$(labkit_mig configs --file "$MIG_CONFIG_FILE" --check "$1" 2>&1) || rc=$?
+  ((rc == 0)) && return 0
+  ((rc == 1)) && die "$E_USAGE" "--config: $out"
+  die "$E_LAYOUT" "mig-parted config $MIG_CONFIG_FILE is invalid: $out"
+}
+
+# check_profiles LIST: every profile name in LIST exists on some MIG GPU (whether they fit
+# this GPU is planned after the preflight, exit 7).
+check_profiles() {
+  local out
+  out=$(labkit_mig profiles "$1" 2>&1) || die "$E_USAGE" "--profiles: $out"
+}
+
 # One --query-gpu field of GPU_INDEX, no header, no units.
 gpu_query() {
   nvidia-smi -i "$GPU_INDEX" --query-gpu="$1" --format=csv,noheader,nounits

@@ -17,9 +17,9 @@
 # (/etc/systemd/system) and $LABKIT_ETC (/etc/labkit); systemctl is only called for the
 # system's own unit folder. A second run with the same inputs changes nothing.
 #
-# Exit codes: 0 installed, unchanged or removed; 1 bad usage; 2 nvidia-smi missing;
-# 3 no such GPU; 4 not MIG capable; 6 driver too old; 7 unknown config or layout does not
-# fit; 8 systemctl failed; 10 not confirmed.
+# Exit codes: 0 installed, unchanged or removed; 1 bad usage (unknown option or config name);
+# 2 nvidia-smi missing; 3 no such GPU; 4 not MIG capable; 6 driver too old; 7 layout does not
+# fit, or an invalid config file; 8 systemctl failed; 10 not confirmed.
 set -Eeuo pipefail
 # shellcheck source-path=SCRIPTDIR source=common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
@@ -88,7 +88,7 @@ main() {
 
   [[ -n $config ]] || die "$E_USAGE" "give --config NAME (a layout in $MIG_CONFIG_FILE)"
   [[ $gpus =~ ^[0-9]+(,[0-9]+)*$ ]] || die "$E_USAGE" "--gpus must be indexes like 0 or 0,1, got '$gpus'"
-  [[ -f $MIG_CONFIG_FILE ]] || die "$E_USAGE" "mig-parted config $MIG_CONFIG_FILE not found"
+  check_config "$config"
   local gpu checked
   for gpu in ${gpus//,/ }; do
     GPU_INDEX=$gpu

@@ -75,3 +75,14 @@ def test_files_sorts_manifests_from_helm_values(tmp_path, capsys):
     assert main(["files", str(tmp_path)]) == 0
     assert capsys.readouterr().out.splitlines() == [f"manifest\t{tmp_path}/pod.yaml",
                                                     f"helm-values\t{tmp_path}/values.yaml"]
+
+
+def test_an_unknown_model_is_a_usage_error_naming_the_catalog(capsys):
+    from labkit.mig.catalog import model_names
+
+    with pytest.raises(SystemExit) as exit_:
+        main(["check", "manifests/k8s", "--model", "H100"])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert "--model: unknown GPU model 'H100'" in err and "Traceback" not in err
+    assert all(name in err for name in model_names())

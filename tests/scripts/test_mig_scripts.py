@@ -38,7 +38,7 @@ def test_dry_run_changes_nothing(node):
 @pytest.mark.parametrize(("setup", "args", "code", "message"), [
     ({"LABKIT_SIM_GPUS": "T4"}, ["--yes"], 4, "GPU 0 (Tesla T4) is not MIG capable"),
     ({}, ["--gpu", "3", "--yes"], 3, "GPU 3 not found: No devices were found (list the GPUs"),
-    ({}, ["--gpu", "x"], 1, "--gpu must be a GPU index, got 'x'"),
+    ({}, ["--gpu", "x"], 1, "--gpu must be a GPU index such as 0 (nvidia-smi -L lists them), got 'x'"),
     ({}, ["--bogus"], 1, "unknown option '--bogus' (see --help)"),
     ({}, [], 10, "confirmation needed; rerun with --yes"),
 ], ids=["not-mig-capable", "no-such-gpu", "bad-index", "unknown-option", "no-confirmation"])
@@ -179,14 +179,14 @@ def test_create_from_a_mig_parted_config(node):
 
 
 @pytest.mark.parametrize(("args", "code", "message"), [
-    (["--profiles", "3g.25gb"], 7, "profile '3g.25gb' is not a MIG profile of A100-SXM4-40GB"),
+    (["--profiles", "3g.40gb"], 7, "profile '3g.40gb' is not a MIG profile of A100-SXM4-40GB"),
     (["--profiles", "4g.20gb,4g.20gb"], 7, "allows at most 1 4g.20gb instance"),
     (["--profiles", "4g.20gb,3g.20gb,1g.5gb"], 7, "1g.5gb"),
-    (["--config", "no-such-layout"], 7, "selected mig-config not present: no-such-layout"),
+    (["--config", "no-such-layout"], 1, "config 'no-such-layout' is not in"),
     (["--config", "all-disabled"], 7, "config 'all-disabled' turns MIG off on GPU 0"),
     ([], 1, "give --profiles LIST or --config NAME"),
     (["--profiles", "1g.5gb", "--config", "all-balanced"], 1, "not both"),
-], ids=["unknown-profile", "max-count", "does-not-fit", "unknown-config", "config-disables",
+], ids=["profile-of-another-gpu", "max-count", "does-not-fit", "unknown-config", "config-disables",
         "nothing-asked", "both-asked"])
 def test_create_failures_change_nothing(node, args, code, message):
     enabled(node)
@@ -199,7 +199,16 @@ def test_create_failures_change_nothing(node, args, code, message):
 def test_create_needs_mig_enabled(node):
     proc = node.script("2-create-mig-instances.sh", "--profiles", "1g.5gb", "--yes")
     assert proc.returncode == 4
-    assert "MIG mode is Disabled on GPU 0" in proc.stderr and "1-enable-mig.sh" in proc.stderr
+    lines = [line for line in proc.stderr.splitlines() if not line.startswith("[labkit sim]")]
+    assert lines == ["ERROR: MIG mode is Disabled on GPU 0 (NVIDIA A100-SXM4-40GB)",
+                     "HINT: run scripts/mig/1-enable-mig.sh --gpu 0 first"], "the error, then its hint"
+
+
+def test_arguments_are_checked_before_the_gpu(node):
+    """A config name that does not exist is bad usage even while MIG mode is off."""
+    proc = node.script("2-create-mig-instances.sh", "--config", "no-such", "--yes")
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "config 'no-such' is not in" in proc.stderr and "MIG mode" not in proc.stderr
 
 
 def test_a_different_layout_needs_replace(node):
@@ -298,7 +307,8 @@ def test_persistence_installs_once_and_uninstalls(node, tmp_path):
 def test_persistence_refuses_an_unknown_layout(node, tmp_path):
     proc = node.script("install-mig-persistence.sh", "--config", "nope", "--yes",
                        extra_env={"SYSTEMD_DIR": str(tmp_path / "s"), "LABKIT_ETC": str(tmp_path / "e")})
-    assert proc.returncode == 7 and "selected mig-config not present: nope" in proc.stderr
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "config 'nope' is not in" in proc.stderr and "all-balanced" in proc.stderr
     assert not (tmp_path / "s").exists()
 
 
