@@ -147,8 +147,8 @@ class DiskCounters:
         return None
 
     def delta(self, later: DiskCounters) -> dict:
-        """Read MiB/s (2^20 bytes/s), IOPS, average read size (KiB), await (ms) and %util between two
-        readings, as iostat computes them."""
+        """Read MiB/s (2^20 bytes/s), IOPS, average read size (KiB), await (ms) and %util
+        between two readings, as iostat computes them."""
         dt = max(later.when - self.when, 1e-9)
         reads = later.reads - self.reads
         nbytes = later.read_bytes - self.read_bytes
