@@ -32,7 +32,8 @@ EXPECTED_OUTPUTS = {
                    "outputs/05-storage/remote.png"],
     "06-network": ["outputs/06-network/results.json", "outputs/06-network/sweep.png",
                    "outputs/06-network/alpha_beta.png", "outputs/06-network/ring_vs_tree.png",
-                   "outputs/06-network/gradient_sync.png"],
+                   "outputs/06-network/gradient_sync.png",
+                   "outputs/06-network/allreduce_runner.json"],
     "07-pipeline": ["outputs/07-pipeline/results.json"],
 }
 
