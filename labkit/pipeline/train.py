@@ -253,10 +253,10 @@ def train(config: TrainConfig, *, progress: bool = True, evaluate_fn=None) -> Tr
             if progress and rank == 0:
                 from tqdm.auto import tqdm
 
-                # disable=None: no bar where output is not a terminal (a script's output
-                # captured by a notebook, a log file), so no "0%" line is left behind.
+                # TQDM_DISABLE=1 in the environment turns the bar off (the notebooks do so
+                # in quick mode, so no "0%" line is saved in executed outputs).
                 batches = tqdm(train_loader, desc=f"epoch {epoch}/{config.epochs}",
-                               unit="batch", leave=False, disable=None)
+                               unit="batch", leave=False)
             seen, loss_sum, epoch_start = 0, 0.0, time.perf_counter()
             for images, labels in batches:
                 images, labels = images.to(device), labels.to(device)
