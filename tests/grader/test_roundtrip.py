@@ -21,7 +21,6 @@ from labkit.course import nbgrader as nbg
 ROOT = Path(__file__).resolve().parents[2]
 LAB = "00-environment"
 NOTEBOOK = "00-environment-check.ipynb"
-POINTS = {"test_parse_gpu_csv": 3.0, "test_free_memory_mib": 2.0}
 TIMEOUT = 20  # seconds per cell; the infinite loop is interrupted here
 
 pytestmark = pytest.mark.slow
@@ -57,7 +56,7 @@ def submission_wrong_answer(release: dict) -> dict:
 
 
 def submission_tampered_tests(release: dict) -> dict:
-    for grade_id in POINTS:  # the student "passes" the tests by emptying them
+    for grade_id in FULL:  # the student "passes" the tests by emptying them
         release = _answer(release, grade_id, "pass\n")
     return release
 
@@ -68,15 +67,22 @@ def submission_infinite_loop(release: dict) -> dict:
                    "def free_memory_mib(records):\n    return {}\n\nwhile True:\n    pass\n")
 
 
+PARSE = {"test_parse_gpu_csv": 3.0, "test_parse_gpu_csv_na": 1.0,
+         "test_parse_gpu_csv_empty": 1.0}
+REST = {"test_free_memory_mib": 2.0, "test_free_memory_mib_unknown": 1.0,
+        "test_where_compute": 1.0, "test_where_dpu": 1.0, "test_node_gpus": 1.0,
+        "test_node_process": 1.0, "test_node_free": 1.0}
+FULL = {**PARSE, **REST}
+ZERO = dict.fromkeys(FULL, 0.0)
+# The wrong answer and the infinite loop answer exercise 1 right and leave the rest blank.
+PARSE_ONLY = {**ZERO, **PARSE}
+
 SCENARIOS = {
-    "solution": (submission_solution, {"test_parse_gpu_csv": 3.0, "test_free_memory_mib": 2.0}),
-    "blank": (submission_blank, {"test_parse_gpu_csv": 0.0, "test_free_memory_mib": 0.0}),
-    "wrong_answer": (submission_wrong_answer,
-                     {"test_parse_gpu_csv": 3.0, "test_free_memory_mib": 0.0}),
-    "tampered_tests": (submission_tampered_tests,
-                       {"test_parse_gpu_csv": 0.0, "test_free_memory_mib": 0.0}),
-    "infinite_loop": (submission_infinite_loop,
-                      {"test_parse_gpu_csv": 3.0, "test_free_memory_mib": 0.0}),
+    "solution": (submission_solution, FULL),
+    "blank": (submission_blank, ZERO),
+    "wrong_answer": (submission_wrong_answer, PARSE_ONLY),
+    "tampered_tests": (submission_tampered_tests, ZERO),
+    "infinite_loop": (submission_infinite_loop, PARSE_ONLY),
 }
 
 
@@ -113,7 +119,8 @@ def test_each_scenario_scores_as_expected(graded, student):
 def test_grades_csv_has_every_student(graded):
     layout, rows = graded
     totals = {r.student: (r.score, r.max_score) for r in rows if r.lab == LAB}
-    assert totals == {s: (sum(exp.values()), 5.0) for s, (_, exp) in SCENARIOS.items()}
+    assert totals == {s: (sum(exp.values()), sum(FULL.values()))
+                      for s, (_, exp) in SCENARIOS.items()}
     assert layout.grades_csv.is_file()
 
 
@@ -151,12 +158,13 @@ def test_unknown_lab_in_submitted_is_refused(tmp_path):
 def test_failed_cells_show_the_check_and_its_hint_not_a_stack(graded, student):
     layout, _ = graded
     nb = json.loads((layout.autograded / student / LAB / NOTEBOOK).read_text())
-    errors = [o for c in nb["cells"] for o in c.get("outputs", [])
-              if o.get("output_type") == "error"]
+    graded = [c for c in nb["cells"] if c["metadata"].get("nbgrader", {}).get("grade")
+              and not c["metadata"]["nbgrader"].get("solution")]
+    errors = [o for c in graded for o in c.get("outputs", []) if o.get("output_type") == "error"]
     assert errors, "a failing submission shows its failed checks"
     for error in errors:
         text = "\n".join(error["traceback"])
         assert error["ename"] == "CheckFailure" and "Traceback" not in text, text
         assert "Hint: " in text, text
     html = (layout.feedback / student / LAB / NOTEBOOK.replace(".ipynb", ".html")).read_text()
-    assert "Traceback (most recent call last)" not in html
+    assert "Hint: " in html  # the feedback the student gets back carries the hints
