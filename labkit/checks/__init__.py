@@ -203,18 +203,24 @@ def check_runs(what: str, hint: str | None = None) -> Iterator[None]:
         raise _fail(what, message("raised", got=got), hint) from None
 
 
-def check_raises(func: Callable[[], Any], expected: type[BaseException], what: str,
-                 hint: str | None = None, *, quiet: bool = False) -> None:
-    """Fail unless calling ``func()`` raises ``expected``."""
+def check_raises(func: Callable[..., Any], expected: type[BaseException], what: str,
+                 hint: str | None = None, *, args: Sequence[Any] = (),
+                 kwargs: Mapping[str, Any] | None = None,
+                 quiet: bool = False) -> BaseException:
+    """Fail unless ``func(*args, **kwargs)`` raises ``expected``; return what was raised.
+
+    ``err = check_raises(admit, ValueError, "too big", hint, args=(gpu, tenants))``, then
+    check the message with ``check(name in str(err), ...)``.
+    """
     try:
-        func()
-    except expected:
+        func(*args, **(kwargs or {}))
+    except expected as exc:
         _ok(what, quiet)
-        return
+        return exc
     except NotImplementedError:
         raise _fail(what, message("not_implemented"), hint) from None
     except Exception as exc:  # noqa: BLE001 - any other exception is the student's bug
-        got = message("raised_other", got=f"{type(exc).__name__}: {exc}")
+        got = message("raised_other", got=f"{type(exc).__name__}: {exc}{_student_line(exc)}")
         raise _fail(what, message("raises", expected=expected.__name__, got=got), hint) from None
     raise _fail(what, message("raises", expected=expected.__name__,
                               got=message("raised_nothing")), hint)

@@ -17,7 +17,8 @@ What this module does that a bare ``tritonserver`` call does not:
   virtual environment (nvidia-pytriton does the same in ``TritonServer._get_env``);
 - picks free ports, binds to 127.0.0.1, streams the log to a file;
 - waits for ``/v2/health/ready`` with a deadline instead of a fixed sleep;
-- stops cleanly (SIGINT, then SIGKILL after a grace period) on exit or interrupt.
+- stops cleanly (SIGINT, then SIGKILL after a grace period) on exit or interrupt, and gets
+  SIGTERM if the process that started it dies without stopping it (a killed kernel).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ import urllib.request
 from pathlib import Path
 
 from labkit.ports import free_port
+from labkit.procs import die_with_parent
 
 __all__ = ["TritonServer", "TritonServerError", "triton_home", "free_port"]
 
@@ -146,7 +148,8 @@ class TritonServer:
         with open(self.log_path, "wb") as log:
             self.process = subprocess.Popen(self.command(backend_dir), stdout=log,
                                             stderr=subprocess.STDOUT, env=env,
-                                            start_new_session=True)
+                                            start_new_session=True,
+                                            preexec_fn=die_with_parent)
         atexit.register(self.stop)
         try:
             self.wait_ready()

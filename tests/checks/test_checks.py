@@ -137,3 +137,12 @@ def test_check_call_keeps_its_hint_when_the_function_raises():
     with pytest.raises(CheckFailure) as info:
         check_call(lambda: {}["k"], what="lookup runs", hint="use .get")
     assert str(info.value) == "\u2717 lookup runs: it raised KeyError: 'k'\nHint: use .get"
+
+
+def test_check_raises_passes_arguments_and_returns_the_exception(capsys):
+    def admit(gpu, tenants):
+        raise ValueError(f"{tenants[0]} needs more than {gpu} has")
+
+    err = check_raises(admit, ValueError, "too big", args=("A100", ["huge"]))
+    assert str(err) == "huge needs more than A100 has"
+    assert capsys.readouterr().out == "\u2713 too big\n"
