@@ -254,7 +254,7 @@ def _announce_ranks(device) -> None:
 
     from .train import _distributed  # joins the process group that train() then uses
 
-    rank, world = _distributed()
+    rank, world = _distributed(device)
     if world == 1:
         return
     import torch

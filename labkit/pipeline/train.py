@@ -8,7 +8,9 @@
   its own, and ``train(evaluate_fn=...)`` runs that one.
 - DDP: under ``torchrun --nproc_per_node=N`` (``WORLD_SIZE`` > 1) every rank reads its own
   shard and gradients are all-reduced with gloo on CPU or NCCL on GPUs
-  (shared/reference/perf.md §4.2). Command-line equivalent::
+  (shared/reference/perf.md §4.2). The world size, the backend and the global batch
+  (per-rank batch x world size) are recorded in every checkpoint, in every epoch's history
+  row and in ``train.json``. Command-line equivalent::
 
       torchrun --nproc_per_node=2 -m labkit.pipeline train --data build/pipeline/data
 """
@@ -96,13 +98,21 @@ class TrainResult:
     resumed_from: int = 0  # epochs already done when this run started
     seconds: float = 0.0
     skipped: list[Path] = field(default_factory=list)  # corrupt files left out
+    world_size: int = 1  # processes (DDP ranks) of this run
+    backend: str | None = None  # torch.distributed's backend (gloo, nccl); None alone
+
+    @property
+    def global_batch_size(self) -> int:
+        """Images per optimiser step over all ranks: the per-rank batch x the world size."""
+        return self.config.batch_size * self.world_size
 
     def to_dict(self) -> dict:
         return {"config": asdict(self.config), "history": self.history,
                 "val_accuracy": self.val_accuracy,
                 "checkpoint": str(self.checkpoint) if self.checkpoint else None,
                 "resumed_from": self.resumed_from, "seconds": self.seconds,
-                "skipped": [str(p) for p in self.skipped]}
+                "skipped": [str(p) for p in self.skipped], "world_size": self.world_size,
+                "backend": self.backend, "global_batch_size": self.global_batch_size}
 
 
 def resolve_device(name: str = "auto") -> torch.device:
@@ -197,16 +207,27 @@ def _corrupt_error(bad: list[Path], cause: Exception) -> CorruptImageError:
         f"({type(cause).__name__} in the input pipeline)")
 
 
-def _distributed() -> tuple[int, int]:
-    """(rank, world size), initialising torch.distributed when torchrun started us."""
+def _distributed(device: torch.device | None = None) -> tuple[int, int]:
+    """(rank, world size), initialising torch.distributed when torchrun started us.
+
+    The backend follows the training device: NCCL for CUDA, gloo for the CPU (``--device
+    cpu`` on a GPU machine too). ``device=None``: CUDA when torch sees a GPU.
+    """
     world = int(os.environ.get("WORLD_SIZE", "1"))
     if world == 1:
         return 0, 1
     import torch.distributed as dist
 
     if not dist.is_initialized():
-        dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
+        cuda = torch.cuda.is_available() if device is None else device.type == "cuda"
+        dist.init_process_group("nccl" if cuda else "gloo")
     return dist.get_rank(), world
+
+
+def _backend() -> str:
+    import torch.distributed as dist
+
+    return dist.get_backend()
 
 
 def train(config: TrainConfig, *, progress: bool = True, evaluate_fn=None) -> TrainResult:
@@ -216,8 +237,8 @@ def train(config: TrainConfig, *, progress: bool = True, evaluate_fn=None) -> Tr
     pass (the lab passes the student's). Only rank 0 writes checkpoints and shows bars.
     """
     start = time.perf_counter()
-    rank, world = _distributed()
     device = resolve_device(config.device)
+    rank, world = _distributed(device)
     if device.type == "cuda" and world > 1:
         device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
     torch.manual_seed(config.seed)
@@ -228,7 +249,8 @@ def train(config: TrainConfig, *, progress: bool = True, evaluate_fn=None) -> Tr
                                    skip_corrupt=config.skip_corrupt)
     model = ShapesNet(len(train_folder.classes), config.width).to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
-    result = TrainResult(config, skipped=train_folder.skipped + val_folder.skipped)
+    result = TrainResult(config, skipped=train_folder.skipped + val_folder.skipped,
+                         world_size=world, backend=_backend() if world > 1 else None)
     out = Path(config.out)
     last = latest_checkpoint(out)
     if last is not None:
@@ -269,7 +291,9 @@ def train(config: TrainConfig, *, progress: bool = True, evaluate_fn=None) -> Tr
             accuracy = (evaluate_fn or (lambda m, ld: _evaluate(m, ld, device)["accuracy"]))(
                 model, val_loader)
             record = {"epoch": epoch, "loss": loss_sum / max(seen, 1), "val_accuracy": accuracy,
-                      "images_per_s": seen * world / (time.perf_counter() - epoch_start)}
+                      "images_per_s": seen * world / (time.perf_counter() - epoch_start),
+                      "world_size": world, "global_batch_size": result.global_batch_size,
+                      "samples_per_rank": seen}  # images this rank (rank 0) trained on
             result.history.append(record)
             if progress and rank == 0:
                 print(f"epoch {epoch}: loss {record['loss']:.4f}, val accuracy {accuracy:.3f}, "
@@ -278,7 +302,8 @@ def train(config: TrainConfig, *, progress: bool = True, evaluate_fn=None) -> Tr
                 result.checkpoint = save_checkpoint(out / f"epoch-{epoch:03d}.pt", {
                     "epoch": epoch, "model": model.state_dict(),
                     "optimizer": optimizer.state_dict(), "config": asdict(config),
-                    "classes": train_folder.classes, "history": result.history})
+                    "classes": train_folder.classes, "history": result.history,
+                    "world_size": world, "backend": result.backend})
     except (RuntimeError, OSError) as exc:
         # A file the scan let through (check="header" passes a truncated JPEG) ends in a
         # long DALI "Critical error in pipeline" (or PIL's OSError); name the file instead.

@@ -97,6 +97,18 @@ def test_training_resumes_from_the_last_checkpoint(small_data, tmp_path):
     assert (tmp_path / "train.json").is_file()
 
 
+def test_a_single_process_run_records_world_size_one(small_data, tmp_path):
+    result = train(TrainConfig(data=str(small_data), out=str(tmp_path), epochs=1, size=SIZE,
+                               batch_size=8), progress=False)
+    summary = json.loads((tmp_path / "train.json").read_text())
+    assert (summary["world_size"], summary["backend"], summary["global_batch_size"]) == (1, None, 8)
+    row = result.history[-1]
+    assert (row["world_size"], row["global_batch_size"]) == (1, 8)
+    # train/ holds 4 x 24 images; the last partial batch is dropped while training
+    assert row["samples_per_rank"] == 96
+    assert load_checkpoint(result.checkpoint)["world_size"] == 1
+
+
 def test_the_callers_evaluation_is_used(small_data, tmp_path):
     calls = []
 
@@ -178,3 +190,8 @@ def test_ddp_with_torchrun_and_gloo(small_data, tmp_path):
     ranks = {p.name: json.loads(p.read_text()) for p in tmp_path.glob("rank*")}
     assert ranks == {"rank0": ["gloo", 1], "rank1": ["gloo", 1]}
     assert [p.name for p in (tmp_path / "ck").glob("epoch-*.pt")] == ["epoch-001.pt"]
+    summary = json.loads((tmp_path / "ck" / "train.json").read_text())
+    assert (summary["world_size"], summary["backend"], summary["global_batch_size"]) == (
+        2, "gloo", 16)
+    assert summary["history"][-1]["samples_per_rank"] == 48, "each rank trains on its half"
+    assert load_checkpoint(tmp_path / "ck" / "epoch-001.pt")["world_size"] == 2
