@@ -20,6 +20,12 @@ __all__ = ["CommandFailed", "Result", "run"]
 class CommandFailed(RuntimeError):
     """A command exited with a code the lab did not expect."""
 
+    def _render_traceback_(self) -> list[str]:
+        """In a notebook, the message alone: the command's own output says what went wrong,
+        and a stack into labkit would only hide it."""
+        return [f"{type(self).__name__}: {line}" if i == 0 else line
+                for i, line in enumerate(str(self).splitlines())]
+
 
 class Result(subprocess.CompletedProcess):
     """A finished command; shows nothing when it ends a notebook cell (run() printed it)."""

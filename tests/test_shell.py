@@ -37,3 +37,11 @@ def test_a_command_past_its_timeout_is_killed():
 
     with pytest.raises(subprocess.TimeoutExpired):
         run(["sleep", "30"], timeout=0.5, show=False)
+
+
+def test_command_failed_renders_as_its_message_in_a_notebook():
+    from labkit.shell import CommandFailed
+
+    lines = CommandFailed("nvidia-smi mig -cgi 9g.99gb exited 2\nInvalid profile").\
+        _render_traceback_()
+    assert lines == ["CommandFailed: nvidia-smi mig -cgi 9g.99gb exited 2", "Invalid profile"]

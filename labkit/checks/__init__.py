@@ -13,6 +13,7 @@ one raised inside a ``### BEGIN HIDDEN TESTS`` block is labelled as a hidden tes
 
 from __future__ import annotations
 
+import hashlib
 import linecache
 import math
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -33,6 +34,8 @@ __all__ = [
     "check_raises",
     "check_call",
     "check_runs",
+    "check_label",
+    "label_digest",
     "HIDDEN_BEGIN",
     "HIDDEN_END",
 ]
@@ -48,9 +51,13 @@ def _is_cell(filename: str) -> bool:
 
 
 def _in_hidden_block(tb: TracebackType | None) -> bool:
-    """Whether the innermost cell frame of ``tb`` stands inside a hidden-tests block."""
+    """Whether the test cell's own line in ``tb`` stands inside a hidden-tests block.
+
+    That is the outermost cell frame: a helper that the cell defines above the block and
+    calls from inside it fails in the block, whichever line of the helper raised.
+    """
     where = None
-    while tb is not None:
+    while tb is not None and where is None:
         if _is_cell(tb.tb_frame.f_code.co_filename):
             where = (tb.tb_frame.f_code.co_filename, tb.tb_lineno)
         tb = tb.tb_next
@@ -171,6 +178,33 @@ def check_call(func: Callable[..., Any], *args: Any, what: str | None = None,
     what = what or f"{getattr(func, '__name__', 'the function')}(...) runs"
     with check_runs(what, hint):
         return func(*args, **kwargs)
+
+
+def label_digest(label: str, salt: str) -> str:
+    """A short digest of a normalised label: what a visible check compares a label with.
+
+    Authors compute it once (``label_digest("GPU", "ex3:gemm")``) and write the digest in the
+    test cell, so the cell's source does not show the answer a student should work out.
+    """
+    text = f"{salt}:{str(label).strip().lower()}"
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def check_label(got: Any, digest: str, salt: str, what: str, hint: str | None = None, *,
+                choices: Iterable[str] | None = None, quiet: bool = False) -> None:
+    """Fail unless the label ``got`` is the one whose `label_digest` is ``digest``.
+
+    The failure says what came back and, with ``choices``, whether it is one of them, but
+    never which label was expected: the hint names the rule instead (the exercise contract).
+    """
+    if not isinstance(got, str):
+        raise _fail(what, message("type", expected="str", got=type(got).__name__), hint)
+    if choices is not None and got.strip().lower() not in {c.lower() for c in choices}:
+        raise _fail(what, message("not_a_choice", got=_show(got),
+                                  choices=", ".join(map(repr, choices))), hint)
+    if label_digest(got, salt) != digest:
+        raise _fail(what, message("wrong_label", got=_show(got)), hint)
+    _ok(what, quiet)
 
 
 def _student_line(exc: BaseException) -> str:

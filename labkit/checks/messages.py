@@ -22,6 +22,8 @@ MESSAGES = {
         "hidden": ("[hidden test] your answer passed the visible checks but not this one, "
                    "which tries other inputs of the same kind:"),
         "where": " (in {function}, line {line}: {text})",
+        "wrong_label": "{got} is not the right answer here",
+        "not_a_choice": "{got} is not one of {choices}",
         "not_implemented": ("this exercise is not answered yet: replace "
                             "'raise NotImplementedError()' with your code"),
     },

@@ -90,10 +90,10 @@ def _cell(source: str, name: str = "/tmp/ipykernel_0/cell.py"):
     return compile(source, name, "exec")
 
 
-def _render(source: str) -> list[str]:
+def _render(source: str, name: str = "/tmp/ipykernel_0/cell.py") -> list[str]:
     namespace = {}
     with pytest.raises(CheckFailure) as info:
-        exec(_cell(source), namespace)
+        exec(_cell(source, name), namespace)
     return info.value._render_traceback_()
 
 
@@ -146,3 +146,30 @@ def test_check_raises_passes_arguments_and_returns_the_exception(capsys):
     err = check_raises(admit, ValueError, "too big", args=("A100", ["huge"]))
     assert str(err) == "huge needs more than A100 has"
     assert capsys.readouterr().out == "\u2713 too big\n"
+
+
+def test_a_helper_defined_above_the_hidden_block_fails_as_hidden():
+    lines = _render("from labkit.checks import check\n"
+                    "def helper(ok):\n"
+                    "    check(ok, 'inside the helper')\n"
+                    "helper(True)\n"
+                    "### BEGIN HIDDEN TESTS\n"
+                    "helper(False)\n"
+                    "### END HIDDEN TESTS\n", name="/tmp/ipykernel_0/helper.py")
+    assert lines[0].startswith("[hidden test]")
+
+
+def test_check_label_never_shows_the_expected_label(capsys):
+    from labkit.checks import check_label, label_digest
+
+    digest = label_digest("GPU", "ex3:gemm")
+    assert "GPU" not in digest and label_digest(" gpu ", "ex3:gemm") == digest
+    check_label("gpu", digest, "ex3:gemm", "gemm")
+    assert capsys.readouterr().out == "\u2713 gemm\n"
+    with pytest.raises(CheckFailure) as info:
+        check_label("CPU", digest, "ex3:gemm", "gemm", hint="compare its intensity with the "
+                    "ridge point", choices=["CPU", "GPU", "DPU"])
+    assert str(info.value) == ("\u2717 gemm: 'CPU' is not the right answer here\n"
+                               "Hint: compare its intensity with the ridge point")
+    with pytest.raises(CheckFailure, match="'TPU' is not one of 'CPU', 'GPU', 'DPU'"):
+        check_label("TPU", digest, "ex3:gemm", "gemm", choices=["CPU", "GPU", "DPU"])
