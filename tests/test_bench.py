@@ -32,4 +32,20 @@ def test_an_unknown_suite_is_a_usage_error(capsys):
     with pytest.raises(SystemExit) as stop:
         main(["storag"])
     assert stop.value.code == 2
-    assert "unknown suite(s) storag (valid: storage, network, pipeline)" in capsys.readouterr().err
+    assert "unknown suite(s) storag (valid: storage, network, pipeline, verdicts)" in capsys.readouterr().err
+
+
+def test_the_verdicts_suite_counts_outcomes_per_condition(monkeypatch):
+    import types
+
+    from labkit import bench_verdicts
+
+    rows = [{"loaded": False, "outcome": "supports"}, {"loaded": False, "outcome": "supports"},
+            {"loaded": True, "outcome": "inconclusive"}, {"loaded": True, "outcome": "supports"}]
+    fake = types.SimpleNamespace(bench_verdicts=lambda runs, quick: rows)
+    monkeypatch.setattr(bench_verdicts, "EXPERIMENTS", {"lab X": "fake_lab"})
+    monkeypatch.setattr(bench_verdicts.importlib, "import_module", lambda name: fake)
+    idle, loaded = bench_verdicts.run_bench(quick=True)
+    assert (idle.value, idle.unit, idle.details["inconclusive"]) == (2.0, "of 2 runs support", 0)
+    assert (loaded.value, loaded.details["inconclusive"]) == (1.0, 1)
+    assert "busy" in loaded.name and "idle" in idle.name
