@@ -4,12 +4,15 @@
 - `collectives`: all-reduce, all-gather and broadcast sweeps over N local processes
   (torch.distributed: gloo on CPU, NCCL on GPUs), on 127.0.0.1 with timeouts;
 - `models`: the alpha-beta fit, ring and tree all-reduce, interconnects, gradient sizes;
+- `topology`: ``nvidia-smi topo -m`` matrices (an 8x H100 SXM node, a PCIe node) and the
+  rule for GPUDirect RDMA (PIX or PXB between GPU and NIC, NCCL's default);
 - `hostnet`: memcpy bandwidth (loopback's ceiling), MTU and socket settings, iperf3;
 - `runner`: ``python -m labkit.net.runner``, the sweep from a shell, written to a JSON file;
 - `bench`: ``make bench network``.
 
-The busbw factor and the ring/tree times are private (``_bus_factor``, ``_ring_allreduce_time``):
-Lab 06 asks students to write them.
+The busbw factor, the ring/tree times and the reading of a topology matrix are private
+(``_bus_factor``, ``_ring_allreduce_time``, ``_path_between``, ``_gdr_nic``): Lab 06 asks
+students to write them.
 """
 
 from .collectives import (
@@ -42,11 +45,13 @@ from .models import (
     gradient_bytes,
     step_latency,
 )
+from .topology import GDR_SOURCES, LEGEND, NEAREST_FIRST, TOPO_HGX, TOPO_PCIE
 
 __all__ = [
     "AlphaBeta", "BYTES_PER_PARAM", "COLLECTIVES", "CollectiveError", "CollectiveResult",
-    "LINKS", "Link", "MEASURED_OPS", "MODELS", "NCCL_COST_MODEL_SOURCE",
-    "NCCL_NET_STEP_LATENCY_S", "NCCL_VARIABLES", "algbw", "fit_alpha_beta", "free_port",
+    "GDR_SOURCES", "LEGEND", "LINKS", "Link", "MEASURED_OPS", "MODELS", "NCCL_COST_MODEL_SOURCE",
+    "NCCL_NET_STEP_LATENCY_S", "NCCL_VARIABLES", "NEAREST_FIRST", "TOPO_HGX", "TOPO_PCIE",
+    "algbw", "fit_alpha_beta", "free_port",
     "gradient_bytes", "iperf3_available", "iperf3_loopback", "memcpy_bandwidth",
     "network_settings", "parse_iperf3_json", "pick_backend", "run_collectives", "size_sweep",
     "step_latency",

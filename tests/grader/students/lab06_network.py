@@ -9,8 +9,91 @@ _RUN = 'run([*RUNNER, "--op", "{op}", "-b", "1M", "-e", "16M", "-f", "{f}", "--n
        '"--target-s", "0.05", "--out", str(AR_FILE)])\n'
 _FRESH = "AR_FILE.unlink(missing_ok=True)\n"  # each replay starts without the runner's file
 
+# Exercise 1's answer, with one requirement swapped out per naive student ({cols}, {legend},
+# {unknown}, {gdr} are replaced).
+_TOPO = '''
+def path_between(topo_text, a, b):
+    lines = topo_text.splitlines()
+    header = next(line for line in lines if line.strip())
+    names = [n.strip() for n in header.split("\\t") if n.strip()]
+    devices = [n for n in names if n.startswith(("GPU", "NIC")) and " " not in n]
+    rows = {}
+    for line in lines[1:]:
+        parts = line.split("\\t")
+        if parts[0].strip() in names:
+            rows[parts[0].strip()] = [cell.strip() for cell in parts[1:]]
+    rdma = {}
+    if "NIC Legend:" in topo_text:
+        for line in topo_text.split("NIC Legend:", 1)[1].splitlines():
+            if ":" in line:
+                nic, device = (part.strip() for part in line.split(":", 1))
+                rdma[device] = nic
+{legend}
+{unknown}
+    return rows[a][{cols}]
+
+
+def gdr_nic(topo_text, gpu):
+    order = ["X", "NV", "PIX", "PXB", "PHB", "NODE", "SYS"]
+    header = next(line for line in topo_text.splitlines() if line.strip())
+    nics = [n.strip() for n in header.split("\\t") if n.strip().startswith("NIC")]
+    paths = [(order.index(path_between(topo_text, gpu, nic)), i, nic)
+             for i, nic in enumerate(nics)]
+{gdr}
+'''
+_LEGEND = "    a, b = rdma.get(a, a), rdma.get(b, b)"
+_UNKNOWN = """    for device in (a, b):
+        if device not in devices:
+            raise ValueError(device)"""
+_GDR = """    if not paths or min(paths)[0] > order.index("PXB"):
+        return None
+    return min(paths)[2]"""
+_RIGHT = {"cols": "names.index(b)", "legend": _LEGEND, "unknown": _UNKNOWN, "gdr": _GDR}
+
+
+def _topo(**swap):
+    source = _TOPO
+    for key, text in {**_RIGHT, **swap}.items():
+        source = source.replace("{" + key + "}", text)
+    return source
+
 STUDENTS = [
-    # Exercise 1: busbw_from_algbw
+    # Exercise 1: path_between and gdr_nic on nvidia-smi topo -m matrices
+    Student("topology_readers", "shortcut", '''
+from labkit.net import NEAREST_FIRST
+
+def path_between(topo_text, a, b):  # a guess from the HGX picture, no parsing
+    if a == b:
+        return NEAREST_FIRST[0]
+    return "NV18" if a.startswith("GPU") and b.startswith("GPU") else "SYS"
+
+def gdr_nic(topo_text, gpu):
+    return "NIC" + gpu[3:]  # "every GPU has its own NIC"
+'''),
+    Student("topology_readers", "naive", _topo(cols="int(b.lstrip(\'GPUNIC\'))"),
+            breaks="columns found by the header's names (NICs come after the GPUs)",
+            fails="test_path_between"),
+    Student("topology_readers", "naive", _topo(legend=""),
+            breaks="NICs by their NIC Legend name (mlx5_N)", fails="test_path_between_nic_legend"),
+    Student("topology_readers", "naive", _topo(unknown="""    if a not in rows or b not in names:
+        return None"""),
+            breaks="ValueError for a name that is not a device", fails="test_path_between_unknown"),
+    Student("topology_readers", "naive", _topo(gdr="""    for rank, _, nic in paths:
+        if rank <= order.index("PXB"):
+            return nic  # the first NIC close enough, not the nearest
+    return None"""),
+            breaks="the nearest NIC (PIX before PXB; first among equals)", fails="test_gdr_nic"),
+    Student("topology_readers", "naive", _topo(gdr="""    return min(paths)[2] if paths else None  # whatever the distance"""),
+            breaks="None beyond PXB (PHB, NODE, SYS) or without NICs", fails="test_gdr_nic_none"),
+    Student("topology_readers", "raises", '''
+def path_between(topo_text, a, b):
+    rows = {line.split()[0]: line.split()[1:] for line in topo_text.splitlines()}
+    return rows[a][int(b[3:])]
+
+def gdr_nic(topo_text, gpu):
+    return min(n for n in topo_text.split() if n.startswith("NIC"))
+'''),
+    # Exercise 2: busbw_from_algbw
     Student("busbw_from_algbw", "shortcut", '''
 from labkit.net import algbw as _algbw
 
@@ -45,7 +128,7 @@ def busbw_from_algbw(algbw, op, n):
 def busbw_from_algbw(algbw, op, n):
     return algbw * FACTORS[op](n)
 '''),
-    # Exercise 2 (operated): the runner from a shell, checked through the file it wrote
+    # Exercise 3 (operated): the runner from a shell, checked through the file it wrote
     Student("run_allreduce", "shortcut", '''
 rows = run_collectives(size_sweep(2**20, 16 * 2**20), ("all_reduce",), nprocs=NPROCS,
                        target_s=0.05)
@@ -55,7 +138,7 @@ rows = run_collectives(size_sweep(2**20, 16 * 2**20), ("all_reduce",), nprocs=NP
     Student("run_allreduce", "naive", _RUN.format(op="all_reduce", f="4"),
             breaks="sizes 1, 2, 4, 8, 16 MiB", fails="test_run_allreduce_sweep", setup=_FRESH),
     Student("run_allreduce", "raises", _RUN.format(op="allreduce", f="2"), setup=_FRESH),
-    # Exercise 3: ring_allreduce_seconds
+    # Exercise 4: ring_allreduce_seconds
     Student("ring_allreduce_seconds", "shortcut", '''
 from labkit.net import AlphaBeta
 
@@ -92,7 +175,7 @@ def ring_allreduce_seconds(size_bytes, n_gpus, bandwidth, latency_s=0.0):
 def ring_allreduce_seconds(size_bytes, n_gpus, bandwidth, latency_s=0.0):
     return steps * latency_s + size_bytes / bandwidth
 '''),
-    # Exercise 4: slowest_interconnect
+    # Exercise 5: slowest_interconnect
     Student("slowest_interconnect", "shortcut", '''
 def slowest_interconnect(grad_bytes, n_gpus, budget_s, links):
     need = 2 * (n_gpus - 1) / n_gpus * grad_bytes / budget_s  # the lab's LINKS table, closest
