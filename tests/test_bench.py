@@ -36,15 +36,17 @@ def test_an_unknown_suite_is_a_usage_error(capsys):
 
 
 def test_the_verdicts_suite_counts_outcomes_per_condition(monkeypatch):
+    import sys
     import types
 
     from labkit import bench_verdicts
 
     rows = [{"loaded": False, "outcome": "supports"}, {"loaded": False, "outcome": "supports"},
             {"loaded": True, "outcome": "inconclusive"}, {"loaded": True, "outcome": "supports"}]
-    fake = types.SimpleNamespace(bench_verdicts=lambda runs, quick: rows)
+    fake = types.ModuleType("fake_lab")
+    fake.bench_verdicts = lambda runs, quick: rows
+    monkeypatch.setitem(sys.modules, "fake_lab", fake)
     monkeypatch.setattr(bench_verdicts, "EXPERIMENTS", {"lab X": "fake_lab"})
-    monkeypatch.setattr(bench_verdicts.importlib, "import_module", lambda name: fake)
     idle, loaded = bench_verdicts.run_bench(quick=True)
     assert (idle.value, idle.unit, idle.details["inconclusive"]) == (2.0, "of 2 runs support", 0)
     assert (loaded.value, loaded.details["inconclusive"]) == (1.0, 1)
