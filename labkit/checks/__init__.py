@@ -36,6 +36,7 @@ __all__ = [
     "check_runs",
     "check_label",
     "label_digest",
+    "Raised",
     "HIDDEN_BEGIN",
     "HIDDEN_END",
 ]
@@ -237,10 +238,25 @@ def check_runs(what: str, hint: str | None = None) -> Iterator[None]:
         raise _fail(what, message("raised", got=got), hint) from None
 
 
+class Raised:
+    """What `check_raises` caught: ``str()`` is its message, ``.exception`` the exception.
+
+    It shows nothing when it ends a cell, so a passing check leaves only its tick line.
+    """
+
+    def __init__(self, exception: BaseException) -> None:
+        self.exception = exception
+
+    def __str__(self) -> str:
+        return str(self.exception)
+
+    def _ipython_display_(self) -> None:
+        pass
+
+
 def check_raises(func: Callable[..., Any], expected: type[BaseException], what: str,
                  hint: str | None = None, *, args: Sequence[Any] = (),
-                 kwargs: Mapping[str, Any] | None = None,
-                 quiet: bool = False) -> BaseException:
+                 kwargs: Mapping[str, Any] | None = None, quiet: bool = False) -> Raised:
     """Fail unless ``func(*args, **kwargs)`` raises ``expected``; return what was raised.
 
     ``err = check_raises(admit, ValueError, "too big", hint, args=(gpu, tenants))``, then
@@ -250,7 +266,7 @@ def check_raises(func: Callable[..., Any], expected: type[BaseException], what: 
         func(*args, **(kwargs or {}))
     except expected as exc:
         _ok(what, quiet)
-        return exc
+        return Raised(exc)
     except NotImplementedError:
         raise _fail(what, message("not_implemented"), hint) from None
     except Exception as exc:  # noqa: BLE001 - any other exception is the student's bug

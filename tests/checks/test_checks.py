@@ -145,6 +145,8 @@ def test_check_raises_passes_arguments_and_returns_the_exception(capsys):
 
     err = check_raises(admit, ValueError, "too big", args=("A100", ["huge"]))
     assert str(err) == "huge needs more than A100 has"
+    assert isinstance(err.exception, ValueError)
+    err._ipython_display_()  # ending a cell, it shows nothing (no stray exception repr)
     assert capsys.readouterr().out == "\u2713 too big\n"
 
 
