@@ -115,3 +115,70 @@ result = ensure_model(ws, profile, seed=SEED, progress=False)
 crashed_config = load_checkpoint(CRASH / "epoch-002.pt")["config"]
 ''', setup="reset_crash()"),
 ]
+
+# ddp_run (operated: train.py under torchrun, two CPU ranks; checks read DDP/checkpoints)
+_TORCHRUN = '!{TORCHRUN} --standalone --nproc_per_node=2 {TRAIN_PY} '
+_DDP_OK = "--out {DDP} --data {SMALL} --size 32 --device cpu --no-export"
+
+STUDENTS += [
+    Student("ddp_run", "shortcut", '''
+train(TrainConfig(data=str(SMALL), out=str(DDP / "checkpoints"), epochs=1, size=32,
+                  batch_size=16), progress=False)
+''', setup="reset_ddp()"),
+    Student("ddp_run", "naive",
+            "!{PYTHON} {TRAIN_PY} " + _DDP_OK + " --epochs 1 --batch-size 8\n",
+            breaks="two ranks (python instead of torchrun)", fails="test_ddp_ranks",
+            setup="reset_ddp()"),
+    Student("ddp_run", "naive", _TORCHRUN + _DDP_OK + " --epochs 1 --batch-size 16\n",
+            breaks="a global batch of 16 (--batch-size is per rank)",
+            fails="test_ddp_global_batch", setup="reset_ddp()"),
+    Student("ddp_run", "naive", _TORCHRUN + _DDP_OK + " --epochs 2 --batch-size 8\n",
+            breaks="one epoch", fails="test_ddp_one_epoch", setup="reset_ddp()"),
+    Student("ddp_run", "raises", '''
+options = "--data " + SMALL + " --out " + DDP
+!{TORCHRUN} --standalone --nproc_per_node=2 {TRAIN_PY} {options} --epochs 1
+''', setup="reset_ddp()"),
+]
+
+# client_onnx (torch.onnx.export with the client's names, a dynamic batch and a softmax)
+_ONNX = '''
+model, _ = load_model(CHECKPOINT)
+model = {wrap}
+torch.onnx.export(model, (torch.zeros(2, 3, SIZE, SIZE),), str(CLIENT_ONNX), {dynamo}
+                  input_names=["{inp}"], output_names=["{out}"], {axes})
+'''
+_ONNX_OK = {"wrap": "torch.nn.Sequential(model, torch.nn.Softmax(dim=1)).eval()",
+            "dynamo": "dynamo=False,", "inp": "pixels", "out": "probabilities",
+            "axes": 'dynamic_axes={"pixels": {0: "batch"}, "probabilities": {0: "batch"}}'}
+_CLEAN_ONNX = "CLIENT_ONNX.unlink(missing_ok=True)"
+
+
+def _onnx(**change: str) -> str:
+    return _ONNX.format(**{**_ONNX_OK, **change})
+
+
+STUDENTS += [
+    Student("client_onnx", "shortcut", '''
+shutil.copy(ensure_onnx(ws, profile, seed=SEED)["onnx"], CLIENT_ONNX)
+''', setup=_CLEAN_ONNX),
+    Student("client_onnx", "naive",
+            _onnx(inp="images", out="logits",
+                  axes='dynamic_axes={"images": {0: "batch"}, "logits": {0: "batch"}}'),
+            breaks="the client's input and output names", fails="test_client_onnx_names",
+            setup=_CLEAN_ONNX),
+    Student("client_onnx", "naive", _onnx(axes=""),
+            breaks="a dynamic batch axis", fails="test_client_onnx_batch", setup=_CLEAN_ONNX),
+    Student("client_onnx", "naive", _onnx(wrap="model"),
+            breaks="probabilities (no softmax in the graph)", fails="test_client_onnx_parity",
+            setup=_CLEAN_ONNX),
+    Student("client_onnx", "naive",
+            _onnx(wrap="torch.nn.Sequential(model, torch.nn.Softmax(dim=0)).eval()"),
+            breaks="the softmax over the classes (dim=0 is the batch)",
+            fails="test_client_onnx_parity", setup=_CLEAN_ONNX),
+    Student("client_onnx", "naive",
+            _onnx(wrap="torch.nn.Sequential(ShapesNet(len(_['classes'])), "
+                       "torch.nn.Softmax(dim=1)).eval()"),
+            breaks="the trained model (a fresh ShapesNet exported)",
+            fails="test_client_onnx_parity", setup=_CLEAN_ONNX),
+    Student("client_onnx", "raises", _onnx(dynamo=""), setup=_CLEAN_ONNX),
+]
