@@ -1,7 +1,7 @@
 """Kubernetes GPU scheduling for Lab 04: manifests, offline schema validation, lint, explainer.
 
 ``from labkit.k8s import load_documents, validate, lint, explain, Cluster, Node`` covers the
-lab. Modules: ``manifests`` (YAML, pod specs, quantities, a GPU pod builder), ``schema``
+lab. Modules: ``manifests`` (YAML, pod specs, quantities), ``schema``
 (kubernetes-validate for Kubernetes ``KUBERNETES_VERSION``; Volcano by documented subset),
 ``lint`` (GPU rules), ``taints``, ``quota`` (ResourceQuota admission), ``explain`` (a teaching
 model of kube-scheduler's filters).
@@ -21,7 +21,6 @@ from labkit.k8s.manifests import (
     Document,
     ManifestError,
     effective_requests,
-    gpu_pod,
     gpu_requests,
     is_extended,
     load_documents,
@@ -53,7 +52,6 @@ __all__ = [
     "explain",
     "explain_gang",
     "format_quantity",
-    "gpu_pod",
     "gpu_requests",
     "is_extended",
     "lint",

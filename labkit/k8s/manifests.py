@@ -21,7 +21,6 @@ __all__ = [
     "ManifestError",
     "GPU_PREFIX",
     "effective_requests",
-    "gpu_pod",
     "gpu_requests",
     "is_extended",
     "load_documents",
@@ -215,15 +214,16 @@ def restricted_security_context() -> dict:
 CUDA_IMAGE = "nvcr.io/nvidia/k8s/cuda-sample:vectoradd-cuda12.5.0"
 
 
-def gpu_pod(name: str, *, gpus: int = 1, resource: str = "nvidia.com/gpu",
+def _gpu_pod(name: str, *, gpus: int = 1, resource: str = "nvidia.com/gpu",
             namespace: str | None = None, image: str = CUDA_IMAGE,
             command: list[str] | None = None, node_selector: dict | None = None,
             tolerations: list[dict] | None = None, priority_class: str | None = None,
             cpu: str = "1", memory: str = "4Gi") -> dict:
     """A Pod that asks for ``gpus`` of ``resource`` (requests equal limits), restricted-ready.
 
-    Lab 04: the builder behind the course's manifests; ``kubectl apply -f -`` accepts
-    ``yaml.safe_dump(gpu_pod(...))``.
+    Private: labkit's tests build pods with it; Lab 04 does not import it, since one call
+    would answer its exercises (write a Pod to requirements). ``kubectl apply -f -`` accepts
+    ``yaml.safe_dump(_gpu_pod(...))``.
     """
     meta = {"name": name, **({"namespace": namespace} if namespace else {})}
     container = {

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from labkit.k8s import Cluster, Node, explain, explain_gang, gpu_pod, load_documents
+from labkit.k8s import Cluster, Node, explain, explain_gang, load_documents
+from labkit.k8s.manifests import _gpu_pod
 from labkit.k8s.quota import format_quantity
 from labkit.sharing import parse_config
 
@@ -22,10 +23,10 @@ def a100(name, gpus=1, **kw):
 
 def test_reference_scenario_one_full_gpu_node_two_tainted():
     """The message built in ref §2.2 (DERIVED there from the format strings)."""
-    busy = gpu_pod("busy", tolerations=TOLERATE)
+    busy = _gpu_pod("busy", tolerations=TOLERATE)
     cluster = Cluster([Node("gpu-0", "A100-SXM4-40GB", 1), a100("gpu-1"), a100("gpu-2")],
                       running=[(busy, "gpu-0")])
-    got = explain(gpu_pod("gpu-pod"), cluster)
+    got = explain(_gpu_pod("gpu-pod"), cluster)
     assert got.message == (
         "0/3 nodes are available: 1 Insufficient nvidia.com/gpu, 2 node(s) had untolerated "
         "taint {nvidia.com/gpu: present}. preemption: 0/3 nodes are available: 1 No "
@@ -36,7 +37,7 @@ def test_reference_scenario_one_full_gpu_node_two_tainted():
 
 
 def test_redacted_taint_format_of_newer_schedulers():
-    got = explain(gpu_pod("p"), Cluster([a100("gpu-1")]), taint_format="redacted")
+    got = explain(_gpu_pod("p"), Cluster([a100("gpu-1")]), taint_format="redacted")
     assert got.message.startswith("0/1 nodes are available: 1 node(s) had untolerated taint(s).")
 
 
@@ -44,7 +45,7 @@ def test_redacted_taint_format_of_newer_schedulers():
     ("cluster", "message"),
     [
         pytest.param(Cluster([Node("n", "A100-SXM4-40GB", 1)],
-                             running=[(gpu_pod("other"), "n")]),
+                             running=[(_gpu_pod("other"), "n")]),
                      "0/1 nodes are available: 1 Insufficient nvidia.com/gpu. preemption: 0/1 "
                      "nodes are available: 1 No preemption victims found for incoming pod..",
                      id="capture-k8s-device-plugin-430"),
@@ -55,7 +56,7 @@ def test_redacted_taint_format_of_newer_schedulers():
         pytest.param(Cluster([Node(f"cpu-{i}") for i in range(10)]
                              + [Node(f"g-{i}", "H100-SXM5-80GB", 8,
                                      labels={"pool": "gpu"}) for i in range(5)],
-                             running=[(gpu_pod(f"x{i}", gpus=8), f"g-{i}") for i in range(5)]),
+                             running=[(_gpu_pod(f"x{i}", gpus=8), f"g-{i}") for i in range(5)]),
                      "0/15 nodes are available: 10 node(s) didn't match Pod's node "
                      "affinity/selector, 5 Insufficient nvidia.com/gpu. preemption: 0/15 nodes "
                      "are available: 10 Preemption is not helpful for scheduling, 5 No "
@@ -64,21 +65,21 @@ def test_redacted_taint_format_of_newer_schedulers():
     ],
 )
 def test_captured_messages(cluster, message):
-    pod = gpu_pod("p", node_selector={"pool": "gpu"} if len(cluster.nodes) == 15 else None)
+    pod = _gpu_pod("p", node_selector={"pool": "gpu"} if len(cluster.nodes) == 15 else None)
     assert explain(pod, cluster).message == message
 
 
 def test_sort_is_a_plain_string_sort():
     """sort.Strings puts "10 ..." before "2 ..." (ref §2.2)."""
     nodes = [a100(f"t{i}") for i in range(10)] + [Node(f"c{i}") for i in range(2)]
-    got = explain(gpu_pod("p", tolerations=[]), Cluster(nodes))
+    got = explain(_gpu_pod("p", tolerations=[]), Cluster(nodes))
     assert got.message.startswith("0/12 nodes are available: 10 node(s) had untolerated taint "
                                   "{nvidia.com/gpu: present}, 2 Insufficient nvidia.com/gpu.")
 
 
 def test_fits_and_reasons_per_node():
     cluster = Cluster([a100("a100"), Node("h100", "H100-SXM5-80GB", 1, taints=GPU_TAINT)])
-    pod = gpu_pod("p", tolerations=TOLERATE,
+    pod = _gpu_pod("p", tolerations=TOLERATE,
                   node_selector={"nvidia.com/gpu.product": "NVIDIA-H100-80GB-HBM3"})
     got = explain(pod, cluster)
     assert got.fits == ["h100"] and got.message == "" and got.scheduled
@@ -88,23 +89,23 @@ def test_fits_and_reasons_per_node():
 def test_insufficient_mig_device_under_the_mixed_strategy():
     node = Node("mig", "A100-SXM4-40GB", 1, mig_strategy="mixed", taints=GPU_TAINT,
                 mig_layout=("3g.20gb", "2g.10gb", "1g.10gb"))
-    pod = gpu_pod("p", resource="nvidia.com/mig-1g.5gb", tolerations=TOLERATE)
+    pod = _gpu_pod("p", resource="nvidia.com/mig-1g.5gb", tolerations=TOLERATE)
     got = explain(pod, Cluster([node]))
     assert got.reasons == {"mig": ["Insufficient nvidia.com/mig-1g.5gb"]}
-    pod = gpu_pod("p", resource="nvidia.com/mig-1g.10gb", tolerations=TOLERATE)
+    pod = _gpu_pod("p", resource="nvidia.com/mig-1g.10gb", tolerations=TOLERATE)
     assert explain(pod, Cluster([node])).fits == ["mig"]
 
 
 def test_several_insufficient_resources_on_one_node():
     node = Node("small", "A100-SXM4-40GB", 1, cpu="2", memory="4Gi")
-    pod = gpu_pod("p", gpus=2, cpu="4", memory="8Gi")
+    pod = _gpu_pod("p", gpus=2, cpu="4", memory="8Gi")
     assert explain(pod, Cluster([node])).reasons["small"] == [
         "Insufficient cpu", "Insufficient memory", "Insufficient nvidia.com/gpu"]
 
 
 def test_too_many_pods():
     node = Node("tiny", pods=1)
-    got = explain(gpu_pod("p", gpus=0), Cluster([node], running=[(gpu_pod("q", gpus=0),
+    got = explain(_gpu_pod("p", gpus=0), Cluster([node], running=[(_gpu_pod("q", gpus=0),
                                                                     "tiny")]))
     assert got.reasons["tiny"] == ["Too many pods"]
 
@@ -113,14 +114,14 @@ def test_time_sliced_node_advertises_shared_replicas():
     sharing = parse_config({"version": "v1", "sharing": {"timeSlicing": {
         "renameByDefault": True, "resources": [{"name": "nvidia.com/gpu", "replicas": 4}]}}})
     node = Node("ts", "A100-SXM4-40GB", 1, sharing=sharing)
-    running = [(gpu_pod(f"s{i}", resource="nvidia.com/gpu.shared"), "ts") for i in range(3)]
+    running = [(_gpu_pod(f"s{i}", resource="nvidia.com/gpu.shared"), "ts") for i in range(3)]
     cluster = Cluster([node], running=running)
-    pod = gpu_pod("p", resource="nvidia.com/gpu.shared",
+    pod = _gpu_pod("p", resource="nvidia.com/gpu.shared",
                   node_selector={"nvidia.com/gpu.sharing-strategy": "time-slicing"})
     assert explain(pod, cluster).fits == ["ts"]
-    cluster.running.append((gpu_pod("s3", resource="nvidia.com/gpu.shared"), "ts"))
+    cluster.running.append((_gpu_pod("s3", resource="nvidia.com/gpu.shared"), "ts"))
     assert explain(pod, cluster).reasons["ts"] == ["Insufficient nvidia.com/gpu.shared"]
-    assert explain(gpu_pod("whole"), Cluster([node])).reasons["ts"] == [
+    assert explain(_gpu_pod("whole"), Cluster([node])).reasons["ts"] == [
         "Insufficient nvidia.com/gpu"]
 
 
@@ -128,45 +129,45 @@ QUOTA = load_documents(ROOT / "manifests/k8s/team-quota.yaml")[1].obj
 
 
 def test_quota_exceeded_is_refused_at_admission():
-    running = [(gpu_pod(f"r{i}", namespace="team-a"), "n") for i in range(4)]
+    running = [(_gpu_pod(f"r{i}", namespace="team-a"), "n") for i in range(4)]
     cluster = Cluster([Node("n", "A100-SXM4-40GB", 8)], running=running, quotas=[QUOTA])
-    got = explain(gpu_pod("gpu-pod", namespace="team-a"), cluster)
+    got = explain(_gpu_pod("gpu-pod", namespace="team-a"), cluster)
     assert got.forbidden == (
         'pods "gpu-pod" is forbidden: exceeded quota: gpu-quota, requested: '
         "requests.nvidia.com/gpu=1, used: requests.nvidia.com/gpu=4, limited: "
         "requests.nvidia.com/gpu=4")
     assert not got.scheduled and got.fits == []
-    assert explain(gpu_pod("other-team", namespace="team-b"), cluster).fits == ["n"]
+    assert explain(_gpu_pod("other-team", namespace="team-b"), cluster).fits == ["n"]
 
 
 PRIORITIES = {"gpu-production": 100000, "gpu-research": 1000}
 
 
 def test_preemption_nominates_a_node_and_its_victims():
-    low = gpu_pod("research", priority_class="gpu-research")
+    low = _gpu_pod("research", priority_class="gpu-research")
     cluster = Cluster([Node("n1", "A100-SXM4-40GB", 1), Node("n2", "A100-SXM4-40GB", 1)],
-                      running=[(low, "n1"), (gpu_pod("default-prio"), "n2")],
+                      running=[(low, "n1"), (_gpu_pod("default-prio"), "n2")],
                       priority_classes=PRIORITIES)
-    got = explain(gpu_pod("urgent", priority_class="gpu-production"), cluster)
+    got = explain(_gpu_pod("urgent", priority_class="gpu-production"), cluster)
     assert got.message == "0/2 nodes are available: 2 Insufficient nvidia.com/gpu."
     assert (got.nominated, got.victims) == ("n2", ["default/default-prio"])
     assert got.scheduled
 
 
 def test_preemption_policy_never():
-    pod = gpu_pod("waits")
+    pod = _gpu_pod("waits")
     pod["spec"]["preemptionPolicy"] = "Never"
-    cluster = Cluster([Node("n", "A100-SXM4-40GB", 1)], running=[(gpu_pod("x"), "n")])
+    cluster = Cluster([Node("n", "A100-SXM4-40GB", 1)], running=[(_gpu_pod("x"), "n")])
     assert explain(pod, cluster).message == (
         "0/1 nodes are available: 1 Insufficient nvidia.com/gpu. preemption: not eligible due "
         "to preemptionPolicy=Never..")
 
 
 def test_preemption_that_would_not_help_reports_the_filter_reason():
-    low = gpu_pod("low", priority_class="gpu-research")
+    low = _gpu_pod("low", priority_class="gpu-research")
     cluster = Cluster([Node("n", "A100-SXM4-40GB", 1)], running=[(low, "n")],
                       priority_classes=PRIORITIES)
-    got = explain(gpu_pod("big", gpus=2, priority_class="gpu-production"), cluster)
+    got = explain(_gpu_pod("big", gpus=2, priority_class="gpu-production"), cluster)
     assert got.message == ("0/1 nodes are available: 1 Insufficient nvidia.com/gpu. "
                            "preemption: 0/1 nodes are available: 1 Insufficient "
                            "nvidia.com/gpu..")
@@ -174,7 +175,7 @@ def test_preemption_that_would_not_help_reports_the_filter_reason():
 
 def test_unknown_priority_class():
     with pytest.raises(ValueError, match="priorityClassName 'gold' is not defined"):
-        Cluster([]).priority(gpu_pod("p", priority_class="gold"))
+        Cluster([]).priority(_gpu_pod("p", priority_class="gold"))
 
 
 def test_gang_starts_only_when_min_available_fit():
@@ -190,7 +191,7 @@ def test_gang_starts_only_when_min_available_fit():
 
 
 def test_describe_labels_the_model():
-    text = explain(gpu_pod("p"), Cluster([a100("a")])).describe()
+    text = explain(_gpu_pod("p"), Cluster([a100("a")])).describe()
     assert "teaching model of kube-scheduler, not a scheduler" in text
     assert "event: Warning FailedScheduling 0/1 nodes are available" in text
 

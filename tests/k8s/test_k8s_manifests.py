@@ -7,8 +7,8 @@ from fractions import Fraction
 import pytest
 
 from labkit.k8s.manifests import (
+    _gpu_pod,
     effective_requests,
-    gpu_pod,
     gpu_requests,
     is_extended,
     load_documents,
@@ -88,7 +88,7 @@ def test_pod_specs(obj, paths):
 
 
 def test_gpu_pod_builder():
-    pod = gpu_pod("x", gpus=2, resource="nvidia.com/mig-1g.10gb", namespace="team-a")
+    pod = _gpu_pod("x", gpus=2, resource="nvidia.com/mig-1g.10gb", namespace="team-a")
     assert object_name(pod) == "Pod/team-a/x"
     assert gpu_requests(pod["spec"]) == {"nvidia.com/mig-1g.10gb": 2}
 

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from labkit.k8s import gpu_pod, load_documents
+from labkit.k8s import load_documents
+from labkit.k8s.manifests import _gpu_pod
 from labkit.k8s.schema import KUBERNETES_VERSION, validate
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -34,7 +35,7 @@ def test_validation_needs_no_network(monkeypatch):
 
     monkeypatch.setattr(socket.socket, "connect", refuse)
     monkeypatch.setattr(socket, "create_connection", refuse)
-    assert validate(gpu_pod("offline")) == []
+    assert validate(_gpu_pod("offline")) == []
 
 
 def test_pinned_version():
@@ -42,7 +43,7 @@ def test_pinned_version():
 
 
 def _pod():
-    return gpu_pod("p")
+    return _gpu_pod("p")
 
 
 VOLCANO = load_documents(ROOT / "manifests/k8s/volcano-gang-job.yaml")[0].obj
