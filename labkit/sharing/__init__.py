@@ -1,9 +1,7 @@
 """GPU sharing for Lab 03: contention experiments, device-plugin sharing, vGPU, containers.
 
 ``from labkit.sharing import run_experiment, parse_config, advertise, check_packing``
-covers the lab. The answers of the lab's graded exercises (Jain's index, the SLO test, VM
-packing) stay private: ``_jain_index``, ``_meets_slo``, ``vgpu._pack_vms``.
-Modules: ``metrics`` (percentiles, Jain's index, interference),
+covers the lab. Modules: ``metrics`` (percentiles, Jain's index, interference),
 ``contention`` (the experiment; CPU analogues and the real-GPU schemes), ``workers`` (its
 processes, the core probe, MIG devices), ``plots``,
 ``deviceplugin`` (time-slicing / MPS configs and what a node advertises), ``vgpu`` (C-series

@@ -20,7 +20,11 @@ What a node advertises (capacity = allocatable here): ``nvidia.com/gpu`` per GPU
 is multiplied by its ``replicas`` and, with ``renameByDefault``, renamed ``<name>.shared``
 while ``<name>`` reports 0 (ref §4.3, [D2]). Labels follow GFD: ``gpu.count`` stays the number
 of physical GPUs (MIG devices under ``single``), ``gpu.replicas`` is the per-GPU factor
-(ref k8s_vgpu §4.2: trust the code). Memory labels are the catalog's MiB.
+(ref k8s_vgpu §4.2: trust the code). Under ``mixed`` the whole-GPU labels describe no
+``nvidia.com/gpu`` resource (``gpu.replicas=0``, ``gpu.sharing-strategy=none``, as on a real
+node) and each MIG type gets its own ``mig-<profile>.count``, ``.product``, ``.replicas`` and
+``.sharing-strategy``. Memory labels are the catalog's MiB. Not modelled: the per-type
+``.memory``, ``.multiprocessors``, ``.slices.*`` and ``.engines.*`` labels, CUDA/driver labels.
 ``kubectl describe node <name>`` shows both on a real cluster.
 """
 
@@ -288,9 +292,17 @@ def advertise(model: str, gpus: int, *, mig_strategy: str = "none",
     }
     if mig_strategy != "none":
         labels["nvidia.com/mig.strategy"] = mig_strategy
-    for name, count in base.items():
-        if name.startswith("nvidia.com/mig-"):
-            labels[f"{name}.count"] = str(count)
+    for profile in dict.fromkeys(layout) if mig_strategy == "mixed" else ():
+        # mixed: GFD labels each MIG type like a resource of its own (ref mig.md §4.2, the
+        # test regexes of tests/expected-output-mig-mixed.txt; resource.go's baseLabeler)
+        name = mig_resource_name(profile)
+        factor = sharing.replicas(name) if sharing.strategy != "none" else 1
+        shared = factor > 1 and not sharing.rename_by_default
+        labels[f"{name}.count"] = str(base[name])
+        labels[f"{name}.product"] = (f"{product_label(model)}-MIG-{profile}"
+                                     + ("-SHARED" if shared else ""))
+        labels[f"{name}.replicas"] = str(factor)
+        labels[f"{name}.sharing-strategy"] = sharing.strategy if factor > 1 else "none"
     return NodeResources(capacity=capacity, labels=labels)
 
 
@@ -383,4 +395,7 @@ class GpuNode:
         lines += [f"                    {k}={v}" for k, v in sorted(state["labels"].items())]
         lines.append("Capacity:")
         lines += [f"  {k}: {v}" for k, v in sorted(state["capacity"].items())]
+        lines.append("(simulated node: GFD's count, product, memory, replicas and "
+                     "sharing-strategy labels; driver, CUDA and per-MIG-type engine labels are "
+                     "not modelled; Capacity = Allocatable)")
         return "\n".join(lines)

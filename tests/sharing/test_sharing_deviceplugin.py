@@ -219,3 +219,24 @@ def test_helm_values_errors(values, problem):
     with pytest.raises(SharingConfigError) as info:
         load_helm_values(yaml.safe_dump(values))
     assert problem in info.value.problems
+
+
+@pytest.mark.parametrize(("rename", "product"), [(True, "NVIDIA-A100-SXM4-40GB-MIG-3g.20gb"),
+                                                 (False, "NVIDIA-A100-SXM4-40GB-MIG-3g.20gb-SHARED")])
+def test_mixed_time_slicing_labels_each_mig_type(rename, product):
+    """GFD labels each MIG type under mixed: .replicas/.sharing-strategy follow the config."""
+    config = parse_config({"version": "v1", "flags": {"migStrategy": "mixed"}, "sharing": {
+        "timeSlicing": {"renameByDefault": rename,
+                        "resources": [{"name": "nvidia.com/mig-3g.20gb", "replicas": 3}]}}})
+    node = advertise("A100-SXM4-40GB", 2, mig_strategy="mixed",
+                     mig_layout=["4g.20gb", "3g.20gb"], sharing=config)
+    labels = node.labels
+    assert labels["nvidia.com/mig-3g.20gb.count"] == "2"
+    assert labels["nvidia.com/mig-3g.20gb.replicas"] == "3"
+    assert labels["nvidia.com/mig-3g.20gb.sharing-strategy"] == "time-slicing"
+    assert labels["nvidia.com/mig-3g.20gb.product"] == product
+    assert labels["nvidia.com/mig-4g.20gb.replicas"] == "1"
+    assert labels["nvidia.com/mig-4g.20gb.sharing-strategy"] == "none"
+    # no nvidia.com/gpu resource under mixed: the whole-GPU labels say so, as on a real node
+    assert labels["nvidia.com/gpu.replicas"] == "0"
+    assert labels["nvidia.com/gpu.sharing-strategy"] == "none"

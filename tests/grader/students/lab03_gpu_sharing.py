@@ -13,11 +13,22 @@ STUDENTS = [
 def jain(values):
     return noisy.fairness(next(iter(noisy.runs)))
 '''),
+    # A cold reviewer's answer: labkit's private index (kept for noisy.fairness). The exercise
+    # takes a dict tenant -> allocation too, which the private function does not.
+    Student("jain", "shortcut", '''
+from labkit.sharing.metrics import _jain_index as jain
+'''),
     Student("jain", "naive", '''
 def jain(values):
     xs = [float(v) for v in values]
     return sum(xs) ** 2 / sum(x * x for x in xs)
 ''', breaks="divides by n", fails="test_jain"),
+    Student("jain", "naive", '''
+def jain(values):
+    xs = np.asarray(list(values), dtype=float)
+    return float(xs.sum() ** 2 / (len(xs) * (xs ** 2).sum()))
+''', breaks="accepts a dict tenant -> allocation (the index is over its values)",
+        fails="test_jain"),
     Student("jain", "naive", '''
 def jain(values):
     if not values:
@@ -142,6 +153,50 @@ def pack(requests, gpus):
     return assignment, ""
 ''', breaks="at most max_equal per GPU (NVIDIA's printed 6 x H100-16C overfill the card)",
         fails="test_pack_fits"),
+    # A cold reviewer's answer: wrap labkit's reference packer. It is no longer in labkit
+    # (tests/sharing/packing_reference.py), so the call fails inside the checks.
+    Student("pack_vms_exercise", "shortcut", '''
+from labkit.sharing import vgpu
+def pack(requests, gpus):
+    try:
+        return vgpu._pack_vms(requests, gpus).assignment(), ""
+    except vgpu.VgpuPlacementError as err:
+        return None, str(err)
+'''),
+    # The reviewer's other answers: a list instead of a dict, and a method not called. Both
+    # once reached check_packing unchecked and showed a stack.
+    Student("pack_vms_exercise", "naive", '''
+def pack(requests, gpus):
+    return [0 for vm in requests], ""
+''', breaks="assignment is a dict {vm: gpu index}", fails="test_pack_fits"),
+    Student("pack_vms_exercise", "naive", '''
+def pack(requests, gpus):
+    class Placed:
+        def assignment(self):
+            return {vm: 0 for vm in requests}
+    return Placed().assignment, ""
+''', breaks="assignment is a dict (here a method, not called)", fails="test_pack_fits"),
+    # A valid packer whose reason is worded like the old private packer's ("they need at least
+    # 3 GPUs"): the reason must begin 'needs <n> GPUs, only <gpus>'.
+    Student("pack_vms_exercise", "naive", '''
+from collections import Counter
+from labkit.sharing import get_vgpu_profile
+def pack(requests, gpus):
+    by_profile = {}
+    for vm, name in requests.items():
+        by_profile.setdefault(name, []).append(vm)
+    assignment, next_gpu = {}, 0
+    for name, vms in sorted(by_profile.items()):
+        most = get_vgpu_profile(name).max_equal
+        for i, vm in enumerate(vms):
+            assignment[vm] = next_gpu + i // most
+        next_gpu += -(-len(vms) // most)
+    if next_gpu > gpus:
+        parts = "; ".join(f"{n} x {c}" for n, c in sorted(Counter(requests.values()).items()))
+        return None, (f"the {len(requests)} VM request(s) do not fit {gpus} GPU(s) in "
+                      f"equal-size mode: they need at least {next_gpu} GPUs: {parts}")
+    return assignment, ""
+''', breaks="the reason begins 'needs <n> GPUs, only <gpus>'", fails="test_pack_reason"),
     Student("pack_vms_exercise", "naive", '''
 from labkit.sharing import get_vgpu_profile
 def pack(requests, gpus):
