@@ -39,9 +39,7 @@ __all__ = [
     "create_gis",
     "destroy_gi",
     "destroy_gis",
-    "fragmented_profiles",
     "free_count",
-    "free_starts",
     "gi_id_for",
     "used_slices",
 ]
@@ -64,7 +62,7 @@ def used_slices(state: MigState) -> set[int]:
     return {s for gi in state.gpu_instances for s in range(gi.start, gi.start + gi.size)}
 
 
-def free_starts(state: MigState, profile: str | int | GiProfile) -> list[int]:
+def _free_starts(state: MigState, profile: str | int | GiProfile) -> list[int]:
     """Allowed starts of ``profile`` whose slices are all free (ignores the max count)."""
     profile = get_profile(state.model, profile)
     used = used_slices(state)
@@ -80,7 +78,7 @@ def _count(state: MigState, profile: GiProfile) -> int:
 def free_count(state: MigState, profile: str | int | GiProfile) -> int:
     """The ``Free`` of ``Free/Total`` in ``nvidia-smi mig -lgip`` for one profile."""
     profile = get_profile(state.model, profile)
-    return min(len(free_starts(state, profile)), profile.max_count - _count(state, profile))
+    return min(len(_free_starts(state, profile)), profile.max_count - _count(state, profile))
 
 
 def availability(state: MigState) -> list[tuple[GiProfile, int, int]]:
@@ -88,7 +86,7 @@ def availability(state: MigState) -> list[tuple[GiProfile, int, int]]:
     return [(p, free_count(state, p), p.max_count) for p in state.gpu_model.gi_profiles]
 
 
-def fragmented_profiles(state: MigState) -> list[GiProfile]:
+def _fragmented_profiles(state: MigState) -> list[GiProfile]:
     """Profiles with enough free memory and compute slices in total but no free placement.
 
     Lab 02: fragmentation (ref §1.0: "the physical position of one GPU Instance will play a role
@@ -104,7 +102,7 @@ def fragmented_profiles(state: MigState) -> list[GiProfile]:
         if _count(state, p) < p.max_count
         and p.memory_slices <= free_memory
         and p.slices <= free_compute
-        and not free_starts(state, p)
+        and not _free_starts(state, p)
     ]
 
 
@@ -113,7 +111,7 @@ def _available_pairs(state: MigState) -> set[tuple[str, int, int]]:
         (p.name, start, p.memory_slices)
         for p in state.gpu_model.gi_profiles
         if _count(state, p) < p.max_count
-        for start in free_starts(state, p)
+        for start in _free_starts(state, p)
     }
 
 
@@ -134,7 +132,7 @@ def choose_placement(state: MigState, profile: str | int | GiProfile) -> int | N
         span = set(range(start, start + profile.memory_slices))
         return sum(bool(span & set(range(s, s + size))) for _, s, size in pairs)
 
-    starts = free_starts(state, profile)
+    starts = _free_starts(state, profile)
     return min(starts, key=lambda s: (damage(s), s)) if starts else None
 
 
@@ -186,7 +184,7 @@ def create_gi(
         raise _cgi_error(InsufficientResourcesError, gpu_index, typed)
     if start is None:
         start = choose_placement(state, profile)
-    elif start not in free_starts(state, profile):
+    elif start not in _free_starts(state, profile):
         start = None
     if start is None:
         raise _cgi_error(InsufficientResourcesError, gpu_index, typed)

@@ -21,7 +21,7 @@ from labkit.mig.catalog import (
     get_profile,
     mig_model,
 )
-from labkit.mig.placement import create_gi, free_starts
+from labkit.mig.placement import _free_starts, create_gi
 from labkit.mig.state import MigState
 
 __all__ = [
@@ -245,7 +245,7 @@ def _explain(model: GpuModel, requests: Sequence[TenantRequest]) -> str:
         taken = sum(gi.profile == p.name for gi in state.gpu_instances)
         if taken >= p.max_count:
             reasons.append(f"{p.name}: max count {p.max_count} reached")
-        elif not free_starts(state, p):
+        elif not _free_starts(state, p):
             reasons.append(
                 f"{p.name}: no free placement (starts {', '.join(map(str, p.starts))} blocked)"
             )

@@ -1,4 +1,4 @@
-"""``labkit sim``: reset, status, bin, hold, release, reboot (Lab 00, Lab 02).
+"""``labkit sim``: reset, status, bin, hold, release, reboot, log (Lab 00, Lab 02).
 
 ``labkit.cli`` calls `register()`; each command returns an exit code and reports errors as
 one ``ERROR:`` line (``labkit.cli.main`` prints them).
@@ -115,6 +115,16 @@ def _reboot(args) -> int:
     return 0
 
 
+def _log(args) -> int:
+    node = read_node()
+    entries = node.get("history", [])[-args.last:] if args.last else node.get("history", [])
+    print("# the simulated node's command log: a grading aid of this course "
+          "(a real nvidia-smi keeps none)")
+    for entry in entries:
+        print(f"{entry['seq']:>5}  exit {entry['exit']:<3} {entry['command']}")
+    return 0
+
+
 def register(subparsers) -> None:
     """Add ``labkit sim ...`` to the ``labkit`` parser's subcommands."""
     sim = subparsers.add_parser("sim", help="the simulated GPU node").add_subparsers(
@@ -150,3 +160,8 @@ def register(subparsers) -> None:
     p = sim.add_parser("reboot", help="reboot the simulated node (instances vanish; MIG "
                                       "mode persists on Ampere, not on Hopper)")
     p.set_defaults(func=_reboot)
+    p = sim.add_parser("log", help="list the commands that changed the simulated node "
+                                   "(the course's grading aid; a real nvidia-smi keeps no log)")
+    p.add_argument("--last", type=int, default=20, metavar="N",
+                   help="only the last N entries (default 20; 0 for all)")
+    p.set_defaults(func=_log)

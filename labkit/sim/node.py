@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from labkit.mig.catalog import get_model
 from labkit.mig.state import MigState
 
+from . import history
 from .state import SimStateError, transaction
 
 __all__ = [
@@ -187,7 +188,9 @@ def reboot_node(node: dict) -> None:
 def reboot() -> dict:
     """``labkit sim reboot``: reboot the simulated node; returns the node after the boot."""
     with transaction() as node:
+        before = history.layout_digest(node)
         reboot_node(node)
+        history.record(node, "labkit sim reboot", before)
         return _copy(node)
 
 

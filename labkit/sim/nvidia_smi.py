@@ -17,6 +17,7 @@ Run it as ``python -m labkit.sim.nvidia_smi ARGS``.
 
 from __future__ import annotations
 
+import shlex
 import sys
 from collections.abc import Sequence
 
@@ -24,7 +25,7 @@ from labkit.hw.sim import environment_from_node
 from labkit.hw.smi import QUERY_FIELDS, render_query_gpu
 from labkit.mig.catalog import get_ci_profile, get_model, get_profile
 
-from . import smi_mig, smi_text
+from . import history, smi_mig, smi_text
 from .node import bar1_total_mib, gi_used_mib, memory_used_mib, mig_device_list, mig_state
 from .node import set_mig_mode as change_mig_mode
 from .smi_common import (
@@ -235,7 +236,9 @@ def run(argv: Sequence[str], now: float | None = None) -> tuple[list[str], int, 
             opts = smi_mig.parse_mig(argv[1:])
             if opts["action"] in smi_mig.MUTATING:
                 with transaction() as node:
+                    before = history.layout_digest(node)
                     lines, code = smi_mig.run_mig(opts, node)
+                    history.record(node, shlex.join(["nvidia-smi", *argv]), before, code)
                 return lines, code, ""
             lines, code = smi_mig.run_mig(opts, read_node())
             return lines, code, ""
@@ -248,7 +251,9 @@ def run(argv: Sequence[str], now: float | None = None) -> tuple[list[str], int, 
             return HELP.split("\n"), 0, ""
         if "mig" in opts:
             with transaction() as node:
+                before = history.layout_digest(node)
                 lines, code = _mig_mode(node, opts)
+                history.record(node, shlex.join(["nvidia-smi", *argv]), before, code)
             return lines, code, ""
         node = read_node()
         if "list" in opts:

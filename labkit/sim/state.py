@@ -25,6 +25,8 @@ from pathlib import Path
 
 from labkit.mig.catalog import get_model
 
+from . import history
+
 __all__ = [
     "SIM_DRIVER_VERSION",
     "SIM_CUDA_VERSION",
@@ -182,7 +184,9 @@ def transaction(path: Path | None = None) -> Iterator[dict]:
         node = _load(path)
         wanted = _wanted_spec()
         if node is None or (wanted and wanted != node.get("spec")):
-            node = new_node(wanted)
+            old, node = node, new_node(wanted)
+            history.begin(node, old, "boot" if old is None else
+                          f"node rebuilt from LABKIT_SIM_GPUS={os.environ.get('LABKIT_SIM_GPUS')}")
         yield node
         _write(path, node)
 
@@ -212,5 +216,10 @@ def reset_node(spec: str | None = None, path: Path | None = None,
             f"instead (export LABKIT_SIM_GPUS={node['spec']}; labkit sim reset) or unset it "
             "(unset LABKIT_SIM_GPUS)")
     with _locked(path):
+        try:
+            old = _load(path)
+        except SimStateError:
+            old = None
+        history.begin(node, old, "labkit sim reset")
         _write(path, node)
     return node

@@ -235,18 +235,18 @@ def test_fragmentation_blocks_3g_despite_free_slices():
     state = a100()
     placement.create_gis(state, ["1g.5gb:1", "1g.5gb:5"])
     assert 8 - len(placement.used_slices(state)) == 6
-    assert [p.name for p in placement.fragmented_profiles(state)] == ["3g.20gb", "4g.20gb"]
+    assert [p.name for p in placement._fragmented_profiles(state)] == ["3g.20gb", "4g.20gb"]
     assert placement.free_count(state, "3g.20gb") == 0
     with pytest.raises(InsufficientResourcesError):
         placement.create_gi(state, "3g.20gb")
     placement.destroy_gi(state, state.gpu_instances[0].gi_id)
-    assert placement.fragmented_profiles(state) == []
+    assert placement._fragmented_profiles(state) == []
 
 
 def test_no_fragmentation_when_the_gpu_is_simply_full():
     state = a100()
     placement.create_gis(state, ["3g.20gb", "3g.20gb"])
-    assert placement.fragmented_profiles(state) == []
+    assert placement._fragmented_profiles(state) == []
 
 
 @pytest.mark.parametrize(
@@ -277,7 +277,7 @@ def test_explicit_placement_is_honoured():
     state = a100()
     assert placement.create_gi(state, "19:3").start == 3
     assert placement.create_gi(state, "2g.10gb", start=4).start == 4
-    assert placement.free_starts(state, "1g.5gb") == [0, 1, 2, 6]
+    assert placement._free_starts(state, "1g.5gb") == [0, 1, 2, 6]
 
 
 # ---- destroy --------------------------------------------------------------------------------
