@@ -30,7 +30,7 @@ from pathlib import Path
 
 from labkit.ports import free_port
 
-from .formulas import _bus_factor, algbw
+from .formulas import _busbw, algbw
 
 __all__ = ["CollectiveResult", "CollectiveError", "run_collectives", "free_port",
            "pick_backend", "size_sweep", "loopback_interface", "MEASURED_OPS"]
@@ -50,7 +50,8 @@ class CollectiveResult:
     ``-a 1``). ``time_s`` is the *median* of those iterations, which one descheduled rank on
     a shared machine cannot drag up; ``time_mean_s`` is their mean, which is what nccl-tests
     prints; ``time_p10_s`` and ``time_p90_s`` bound the middle 80 % of the iterations (each
-    None when not recorded).
+    None when not recorded). ``busbw`` (bytes/s) is nccl-tests' bus bandwidth of this
+    measurement, stored when it is made (`run_collectives` computes it from the median time).
     """
 
     op: str
@@ -59,6 +60,7 @@ class CollectiveResult:
     backend: str
     iters: int
     time_s: float
+    busbw: float  # bytes/s, from time_s
     time_mean_s: float | None = None
     time_p10_s: float | None = None
     time_p90_s: float | None = None
@@ -66,10 +68,6 @@ class CollectiveResult:
     @property
     def algbw(self) -> float:
         return algbw(self.size, self.time_s)
-
-    @property
-    def busbw(self) -> float:
-        return self.algbw * _bus_factor(self.op, self.nranks)
 
     def to_dict(self) -> dict:
         return {**asdict(self), "algbw_GBps": self.algbw / 1e9, "busbw_GBps": self.busbw / 1e9}
@@ -211,5 +209,6 @@ def run_collectives(sizes: list[int], ops: tuple[str, ...] = ("all_reduce",), *,
         if bar is not None:
             bar.close()
     return [CollectiveResult(r["op"], r["size"], nprocs, chosen, r["iters"], r["time_s"],
+                             _busbw(r["size"], r["time_s"], r["op"], nprocs),
                              r.get("time_mean_s"), r.get("time_p10_s"), r.get("time_p90_s"))
             for r in rows]

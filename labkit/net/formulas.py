@@ -24,8 +24,8 @@ from __future__ import annotations
 
 __all__ = ["COLLECTIVES", "algbw"]
 
-# bus_factor and busbw answer Lab 06 Exercise 1 in one line: they stay private (the
-# contract of shared/DESIGN.md, "Exercises and checks"); CollectiveResult.busbw uses them.
+# The busbw factor is a Lab 06 exercise: it stays private (shared/DESIGN.md, "Exercises and
+# checks"); run_collectives stores each measurement's busbw with it.
 
 COLLECTIVES = ("all_reduce", "all_gather", "reduce_scatter", "alltoall", "broadcast", "reduce")
 

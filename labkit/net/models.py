@@ -27,7 +27,8 @@ from dataclasses import dataclass
 import numpy as np
 
 __all__ = ["Link", "LINKS", "MODELS", "BYTES_PER_PARAM", "gradient_bytes", "AlphaBeta",
-           "fit_alpha_beta", "step_latency", "NCCL_NET_STEP_LATENCY_S", "NCCL_COST_MODEL_SOURCE"]
+           "fit_alpha_beta", "step_latency", "NCCL_NET_STEP_LATENCY_S", "NCCL_COST_MODEL_SOURCE",
+           "FIGURE_GPUS", "SYNC_GPUS", "course_ring_reference"]
 
 
 @dataclass(frozen=True)
@@ -149,3 +150,28 @@ def fit_alpha_beta(sizes: list[float], times: list[float]) -> AlphaBeta:
     alpha, beta = max(alpha, 0.0), max(beta, 0.0)
     rel = np.abs((alpha + beta * s) - t) / t
     return AlphaBeta(float(alpha), float(beta), float(rel.max()))
+
+
+# The inputs of Lab 06's section 5 figures and gradient-sync table.
+FIGURE_GPUS = (2, 4, 8, 16, 32, 64, 128, 256, 512, 1024)
+SYNC_GPUS = 8
+
+
+def course_ring_reference(loopback_step_s: float) -> dict[tuple, float]:
+    """Course reference: ring all-reduce seconds for exactly the inputs Lab 06's section 5 draws
+    and tabulates, keyed ``(size_bytes, n_gpus, bandwidth, latency_s)``.
+
+    The figure: 8 B and 1 GB over `FIGURE_GPUS` at InfiniBand NDR's bandwidth, with NCCL's
+    per-step latency for that size (LL for 8 B, Simple for 1 GB), with ``loopback_step_s``
+    (the per-step latency measured in the lab) and with none. The table: each `MODELS`
+    gradient in fp32 and bf16 over `SYNC_GPUS` GPUs on each of `LINKS`, without latency.
+    Finished numbers for those inputs only; the notebook uses them when a student's
+    ring formula fails its check.
+    """
+    ndr = LINKS["InfiniBand NDR"].bandwidth
+    inputs = [(size, n, ndr, alpha) for size, proto in ((8, "LL"), (1e9, "Simple"))
+              for n in FIGURE_GPUS
+              for alpha in (NCCL_NET_STEP_LATENCY_S[proto], loopback_step_s, 0.0)]
+    inputs += [(gradient_bytes(model, dtype), SYNC_GPUS, link.bandwidth, 0.0)
+               for model in MODELS for dtype in ("fp32", "bf16") for link in LINKS.values()]
+    return {args: _ring_allreduce_time(*args) for args in inputs}

@@ -8,22 +8,26 @@ was run and what it measured::
     python -m labkit.net.runner --op all_reduce -b 1M -e 16M -f 2 --nprocs 2 --out ar.json
 
 Sizes accept nccl-tests' suffixes (K, M, G: powers of 1024). The file holds the command line,
-the backend, the rank count, and one row per size (`CollectiveResult.to_dict`: median time in
-s, algbw and busbw in GB/s, 1 GB = 1e9 bytes; the printed table shows ms and GB/s, as Lab 06
-does). Exit codes: 0 done, 1 usage error (the valid values are named), 3 the sweep failed (the
-failing rank's last words on stderr).
+the backend, the rank count, a run id, the runner's pid, start and finish times, a digest that
+seals the file (`labkit.net.runfile`, whose `read_runner_file` checks it), and one row per
+size (`CollectiveResult.to_dict`: median time in s, algbw and busbw in GB/s, 1 GB = 1e9 bytes;
+the printed table shows ms and GB/s, as Lab 06 does). Exit codes: 0 done, 1 usage error (the
+valid values are named), 3 the sweep failed (the failing rank's last words on stderr).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
+import uuid
 from collections.abc import Sequence
 from pathlib import Path
 
 from .collectives import MEASURED_OPS, CollectiveError, run_collectives, size_sweep
+from .runfile import TOOL, seal
 
 __all__ = ["main", "parse_bytes"]
 
@@ -90,11 +94,12 @@ def main(argv: Sequence[str] | None = None) -> int:
               f"{r.busbw / 1e9:>11.3f}")
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps({
-        "tool": "labkit.net.runner", "argv": list(sys.argv[1:] if argv is None else argv),
+    out.write_text(json.dumps(seal({
+        "tool": TOOL, "argv": list(sys.argv[1:] if argv is None else argv),
         "op": args.op, "nprocs": args.nprocs, "backend": rows[0].backend,
-        "sizes": sizes, "started": started, "finished": time.time(),
-        "rows": [r.to_dict() for r in rows]}, indent=2))
+        "sizes": sizes, "run_id": uuid.uuid4().hex, "pid": os.getpid(),
+        "started": started, "finished": time.time(),
+        "rows": [r.to_dict() for r in rows]}), indent=2))
     print(f"wrote {out}")
     return 0
 

@@ -21,13 +21,16 @@ when the GPU-NIC path is PXB or nearer (``netGdrLevel = PATH_PXB`` in ``ncclTopo
 NVIDIA/nccl ``src/graph/paths.cc``; ``NCCL_NET_GDR_LEVEL`` in NCCL's "Environment Variables"
 documentation moves the cut-off). `GDR_SOURCES` names both.
 
-The parser and the NIC choice are private (``_path_between``, ``_gdr_nic``): Lab 06's
-Exercise 1 asks students to write them; the notebook falls back on these when an answer fails.
+Reading a matrix and choosing the NIC are Lab 06's Exercise 1, so they are not public here.
+`gdr_plan` formats the plan of section 1 (each GPU's NIC for GPUDirect RDMA) from reader
+functions it is given; `course_gdr_plan` is that plan for `TOPO_HGX` and `TOPO_PCIE`, the
+course reference the notebook falls back on when a student's readers fail.
 """
 
 from __future__ import annotations
 
-__all__ = ["GDR_SOURCES", "LEGEND", "NEAREST_FIRST", "TOPO_HGX", "TOPO_PCIE"]
+__all__ = ["GDR_SOURCES", "LEGEND", "NEAREST_FIRST", "TOPO_HGX", "TOPO_PCIE", "course_gdr_plan",
+           "gdr_plan"]
 
 # nvidia-smi's legend, as the tool prints it under the matrix (driver 5xx).
 LEGEND = """\
@@ -166,3 +169,34 @@ def _gdr_nic(topo_text: str, gpu: str) -> str | None:
         return None
     rank, _, nic = min(nics)
     return nic if rank <= NEAREST_FIRST.index("PXB") else None
+
+
+def gdr_plan(topo_text: str, path_between, gdr_nic) -> list[str]:
+    """Section 1's plan, one line per GPU of ``topo_text``: the NIC that ``gdr_nic`` picks
+    and the path ``path_between`` reads to it, or every NIC's path when none is picked.
+
+    ``path_between(topo_text, a, b)`` and ``gdr_nic(topo_text, gpu)`` are the reader
+    functions to use (a student's); this function only formats what they return.
+    """
+    header = next(line for line in topo_text.splitlines() if line.strip())
+    names = [n.strip() for n in header.split("\t") if n.strip() and " " not in n.strip()]
+    gpus = [n for n in names if n.startswith("GPU")]
+    nics = [n for n in names if n.startswith("NIC")]
+    lines = []
+    for gpu in gpus:
+        nic = gdr_nic(topo_text, gpu)
+        if nic is not None:
+            lines.append(f"  {gpu} -> {nic} ({path_between(topo_text, gpu, nic)}): GPUDirect "
+                         "RDMA, NIC to GPU memory directly")
+        else:
+            near = ", ".join(f"{n} {path_between(topo_text, gpu, n)}" for n in nics)
+            lines.append(f"  {gpu} -> no NIC within PXB ({near}): NCCL stages its network "
+                         "traffic through host memory")
+    return lines
+
+
+def course_gdr_plan() -> dict[str, list[str]]:
+    """Course reference: `gdr_plan` of ``TOPO_HGX`` and ``TOPO_PCIE`` (the finished lines, for
+    these two matrices only), read by the course's own readers."""
+    return {"TOPO_HGX": gdr_plan(TOPO_HGX, _path_between, _gdr_nic),
+            "TOPO_PCIE": gdr_plan(TOPO_PCIE, _path_between, _gdr_nic)}

@@ -53,9 +53,15 @@ def test_backend_choice_without_gpus():
 
 
 def test_result_bandwidths():
-    r = CollectiveResult("all_gather", 8_000_000, 4, "gloo", 10, 0.004)
+    r = CollectiveResult("all_gather", 8_000_000, 4, "gloo", 10, 0.004, 1.5e9)
     assert r.algbw == 2e9 and r.busbw == 1.5e9
     assert r.to_dict()["busbw_GBps"] == pytest.approx(1.5)
+
+
+def test_a_result_stores_busbw_and_does_not_compute_it():
+    # busbw is measured data, not a formula over arbitrary inputs (Lab 06 Exercise 2)
+    with pytest.raises(TypeError):
+        CollectiveResult("all_reduce", 1, 8, "gloo", 1, 0.01)
 
 
 @pytest.mark.parametrize(("kwargs", "message"), [
@@ -78,7 +84,9 @@ def test_two_process_gloo_sweep():
     assert all(0 < r.time_p10_s <= r.time_s <= r.time_p90_s for r in rows)
     assert all(r.time_p10_s <= r.time_mean_s for r in rows)
     big = rows[2]
-    assert big.busbw == big.algbw  # 2 ranks: 2(n-1)/n = 1
+    assert big.busbw == pytest.approx(big.algbw)  # 2 ranks: 2(n-1)/n = 1
+    gather = rows[5]
+    assert gather.busbw == pytest.approx(gather.algbw / 2)  # (n-1)/n
 
 
 def _children():

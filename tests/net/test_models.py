@@ -8,12 +8,15 @@ import numpy as np
 import pytest
 
 from labkit.net.models import (
+    FIGURE_GPUS,
     LINKS,
     MODELS,
     NCCL_COST_MODEL_SOURCE,
     NCCL_NET_STEP_LATENCY_S,
+    SYNC_GPUS,
     _ring_allreduce_time,
     _tree_allreduce_time,
+    course_ring_reference,
     fit_alpha_beta,
     gradient_bytes,
     step_latency,
@@ -125,3 +128,14 @@ def test_fit_needs_two_sizes():
 def test_fit_of_flat_times_has_infinite_bandwidth():
     fit = fit_alpha_beta([8, 64, 512], [1e-3, 1e-3, 1e-3])
     assert fit.alpha == pytest.approx(1e-3) and math.isinf(fit.bandwidth)
+
+
+def test_the_course_ring_reference_covers_section_5s_inputs_only():
+    ref = course_ring_reference(1e-4)
+    ndr = LINKS["InfiniBand NDR"].bandwidth
+    rates = {link.bandwidth for link in LINKS.values()}  # NDR and 400 GbE share one: one key
+    assert len(ref) == 2 * len(FIGURE_GPUS) * 3 + len(MODELS) * 2 * len(rates)
+    assert ref[1e9, 8, ndr, 0.0] == pytest.approx(1.75e9 / ndr)
+    assert ref[8, 1024, ndr, 1e-4] == pytest.approx(2 * 1023 * 1e-4 + 2 * 1023 / 1024 * 8 / ndr)
+    assert ref[gradient_bytes("7B transformer", "bf16"), SYNC_GPUS, 450e9, 0.0] == (
+        pytest.approx(1.75 * 14e9 / 450e9))

@@ -12,6 +12,8 @@ from labkit.net.topology import (
     _gdr_nic,
     _path_between,
     _render_topo,
+    course_gdr_plan,
+    gdr_plan,
 )
 
 
@@ -79,3 +81,14 @@ def test_no_nic_means_no_gdr():
     assert "NIC Legend" not in text
     assert _gdr_nic(text, "GPU1") is None
     assert _path_between(text, "GPU1", "GPU0") == "NV4"
+
+
+def test_the_course_plan_is_gdr_plan_of_the_two_matrices():
+    plan = course_gdr_plan()
+    assert list(plan) == ["TOPO_HGX", "TOPO_PCIE"] and len(plan["TOPO_HGX"]) == 8
+    assert plan["TOPO_HGX"][0].startswith("  GPU0 -> NIC0 (PIX): GPUDirect RDMA")
+    assert plan["TOPO_PCIE"][2].startswith("  GPU2 -> no NIC within PXB (NIC0 SYS)")
+    assert plan["TOPO_PCIE"] == gdr_plan(TOPO_PCIE, _path_between, _gdr_nic)
+    # gdr_plan only formats what the readers it is given return
+    assert gdr_plan(TOPO_PCIE, lambda t, a, b: "PIX", lambda t, g: "NIC0")[0] == (
+        "  GPU0 -> NIC0 (PIX): GPUDirect RDMA, NIC to GPU memory directly")

@@ -70,6 +70,29 @@ def path_between(topo_text, a, b):  # a guess from the HGX picture, no parsing
 def gdr_nic(topo_text, gpu):
     return "NIC" + gpu[3:]  # "every GPU has its own NIC"
 '''),
+    # the review's answer: the course's readers, by the names a fallback cell used to import
+    Student("topology_readers", "shortcut", '''
+def path_between(topo_text, a, b):
+    return _path_between(topo_text, a, b)
+
+def gdr_nic(topo_text, gpu):
+    return _gdr_nic(topo_text, gpu)
+'''),
+    # the closest public name now: the course's finished plan for the two example matrices
+    Student("topology_readers", "shortcut", '''
+from labkit.net import course_gdr_plan
+
+def _line(topo_text, gpu):
+    lines = course_gdr_plan()["TOPO_HGX" if topo_text == TOPO_HGX else "TOPO_PCIE"]
+    return next(line for line in lines if line.split()[0] == gpu)
+
+def path_between(topo_text, a, b):
+    return _line(topo_text, a).split("(")[1].split(")")[0].split()[-1]
+
+def gdr_nic(topo_text, gpu):
+    line = _line(topo_text, gpu)
+    return None if "no NIC" in line else line.split()[2]
+'''),
     Student("topology_readers", "naive", _topo(cols="int(b.lstrip(\'GPUNIC\'))"),
             breaks="columns found by the header's names (NICs come after the GPUs)",
             fails="test_path_between"),
@@ -100,6 +123,25 @@ from labkit.net import algbw as _algbw
 def busbw_from_algbw(algbw, op, n):
     return _algbw(algbw, 1.0)  # nccl-tests' algbw, no bus factor
 '''),
+    # the review's answer: a measurement record built by hand to compute busbw
+    Student("busbw_from_algbw", "shortcut", '''
+from labkit.net import CollectiveResult
+
+def busbw_from_algbw(algbw, op, n):
+    return CollectiveResult(op, 1, n, "gloo", 1, 1 / algbw).busbw
+'''),
+    # the review's answer: names normalised (case, hyphens), so other spellings are accepted
+    Student("busbw_from_algbw", "naive", '''
+def busbw_from_algbw(algbw, op, n):
+    op = op.lower().replace("-", "_")
+    if op == "all_reduce":
+        return algbw * 2 * (n - 1) / n
+    if op in ("reduce_scatter", "all_gather", "alltoall"):
+        return algbw * (n - 1) / n
+    if op in ("broadcast", "reduce"):
+        return algbw
+    raise ValueError(op)
+''', breaks="names are exact (case and underscores)", fails="test_busbw_from_algbw_unknown"),
     Student("busbw_from_algbw", "naive", '''
 def busbw_from_algbw(algbw, op, n):
     if op in ("all_reduce", "reduce_scatter", "all_gather", "alltoall"):
@@ -133,6 +175,26 @@ def busbw_from_algbw(algbw, op, n):
 rows = run_collectives(size_sweep(2**20, 16 * 2**20), ("all_reduce",), nprocs=NPROCS,
                        target_s=0.05)
 ''', setup=_FRESH),
+    # the review's answer: the JSON written by hand, nothing run
+    Student("run_allreduce", "shortcut", '''
+import json as _j
+AR_FILE.write_text(_j.dumps({"tool": "labkit.net.runner", "op": "all_reduce", "nprocs": NPROCS,
+    "sizes": [2**20 * k for k in (1, 2, 4, 8, 16)],
+    "rows": [{"size": 2**20 * k, "time_s": 0.001 * k} for k in (1, 2, 4, 8, 16)]}))
+''', setup=_FRESH),
+    # a better forgery: every field the runner writes, consistent, but not sealed by a run
+    Student("run_allreduce", "shortcut", '''
+import json as _j, os as _os, time as _t, uuid as _u
+_sizes = [2**20 * k for k in (1, 2, 4, 8, 16)]
+_rows = [{"op": "all_reduce", "size": s, "nranks": NPROCS, "backend": backend, "iters": 10,
+          "time_s": s / 1e9, "busbw": 2 * (NPROCS - 1) / NPROCS * 1e9, "algbw_GBps": 1.0,
+          "busbw_GBps": 2 * (NPROCS - 1) / NPROCS} for s in _sizes]
+AR_FILE.write_text(_j.dumps({"tool": "labkit.net.runner", "argv": ["--op", "all_reduce", "-b",
+    "1M", "-e", "16M", "-f", "2", "--nprocs", str(NPROCS), "--out", str(AR_FILE)],
+    "op": "all_reduce", "nprocs": NPROCS, "backend": backend, "sizes": _sizes,
+    "run_id": _u.uuid4().hex, "pid": _os.getpid() + 1, "started": _t.time() - 5,
+    "finished": _t.time(), "rows": _rows, "digest": "0" * 64}))
+''', setup=_FRESH),
     Student("run_allreduce", "naive", _RUN.format(op="all_gather", f="2"),
             breaks="measure all_reduce", fails="test_run_allreduce_file", setup=_FRESH),
     Student("run_allreduce", "naive", _RUN.format(op="all_reduce", f="4"),
@@ -144,6 +206,18 @@ from labkit.net import AlphaBeta
 
 def ring_allreduce_seconds(size_bytes, n_gpus, bandwidth, latency_s=0.0):
     return AlphaBeta(latency_s, 1 / bandwidth, 0.0).predict(size_bytes)
+'''),
+    # the review's answer: the course's formula, by the name a fallback cell used to import
+    Student("ring_allreduce_seconds", "shortcut", '''
+def ring_allreduce_seconds(size_bytes, n_gpus, bandwidth, latency_s=0.0):
+    return _ring_allreduce_time(size_bytes, n_gpus, bandwidth, latency_s)
+'''),
+    # the closest public name now: the course's ring times for section 5's inputs
+    Student("ring_allreduce_seconds", "shortcut", '''
+from labkit.net import course_ring_reference
+
+def ring_allreduce_seconds(size_bytes, n_gpus, bandwidth, latency_s=0.0):
+    return course_ring_reference(latency_s)[size_bytes, n_gpus, bandwidth, latency_s]
 '''),
     Student("ring_allreduce_seconds", "naive", '''
 def ring_allreduce_seconds(size_bytes, n_gpus, bandwidth, latency_s=0.0):
@@ -181,6 +255,13 @@ def slowest_interconnect(grad_bytes, n_gpus, budget_s, links):
     need = 2 * (n_gpus - 1) / n_gpus * grad_bytes / budget_s  # the lab's LINKS table, closest
     return min(LINKS, key=lambda name: abs(LINKS[name].bandwidth - need))
 '''),
+    # the review's answer: the budget ignored. Rule 1's cell fails it; so do the ties cell (a
+    # slower link that misses the budget) and rule 2's. It earns rule 4's point by design: for
+    # one GPU every link meets any budget, so the slowest link is the right answer there.
+    Student("slowest_interconnect", "naive", '''
+def slowest_interconnect(grad_bytes, n_gpus, budget_s, links):
+    return min(links, key=links.get) if links else None
+''', breaks="only links within the budget count", fails="test_slowest_interconnect"),
     Student("slowest_interconnect", "naive", '''
 def slowest_interconnect(grad_bytes, n_gpus, budget_s, links):
     fits = [(bw, i, name) for i, (name, bw) in enumerate(links.items())
