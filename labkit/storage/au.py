@@ -43,8 +43,8 @@ class Workload:
 
     @property
     def _read_bytes_per_s(self) -> float:
-        """Read bandwidth one accelerator needs at 100 % AU (bytes/s). Private: Lab 05's
-        Exercise 1 asks students to compute it (``read_bandwidth_needed``)."""
+        """Read bandwidth one accelerator needs at 100 % AU (bytes/s); private, for the
+        course's own tests."""
         return self.batch_size * self.record_bytes / self.computation_time_s
 
 

@@ -14,6 +14,7 @@ beside a busy-loop process, for ``make bench``. Units: AU as a fraction, seconds
 from __future__ import annotations
 
 import contextlib
+import math
 import statistics
 import tempfile
 from collections.abc import Callable, Sequence
@@ -44,6 +45,22 @@ def stability(values: Sequence[float], threshold: float) -> str:
     if max(values) < threshold:
         return STABLE_FAIL
     return UNSTABLE
+
+
+def _cheapest_stable(rows: Sequence[dict], threshold: float) -> dict | None:
+    """The row with the fewest workers, then the smallest prefetch (None as 0), among the rows
+    whose every round reached ``threshold``; the first such row on a tie; None if none."""
+    stable = [r for r in rows if min(r["au_rounds"]) >= threshold]
+    return min(stable, key=lambda r: (r["num_workers"], r["prefetch_factor"] or 0), default=None)
+
+
+def _depth_to_hide(latency_s: float, seconds_per_sample: float, sample_bytes: float,
+                   bandwidth: float) -> int | None:
+    """Requests in flight that hide ``latency_s`` at one sample per ``seconds_per_sample``
+    (Little's law, rounded up, at least 1), or None when the link's bandwidth is the limit."""
+    if sample_bytes / bandwidth > seconds_per_sample:
+        return None
+    return max(1, math.ceil(latency_s / seconds_per_sample))
 
 
 def _pct(value: float) -> str:
@@ -104,9 +121,17 @@ class AUSweep:
                    f"(pass line {thr:.0%})")
         return out
 
+    @property
+    def course_pick(self) -> str | None:
+        """The label of the setting the course picks from this run's rounds (the cheapest one
+        that passed in every round), or None: recorded with the run, for the lab's later cells."""
+        row = _cheapest_stable(self.rows(), self.workload.au_threshold)
+        return row["label"] if row else None
+
     def as_dict(self) -> dict:
         return {"workload": self.workload.source, "rounds": self.rounds, "rows": self.rows(),
-                "verdict": self.verdict.as_dict(), "best": self.best()}
+                "verdict": self.verdict.as_dict(), "best": self.best(),
+                "course_pick": self.course_pick}
 
 
 def run_au_sweep(files: StoredDataset, workload: Workload,
@@ -151,6 +176,9 @@ class RemoteRounds:
 
     au: dict[str, list[float]]
     hit_rate: list[float] = field(default_factory=list)
+    #: requests in flight that hide this run's latency (None: the link's bandwidth is the
+    #: limit), recorded by the course with the run for the lab's later cells
+    course_depth: int | None = None
 
     def median(self, arm: str) -> float:
         return statistics.median(self.au[arm])
@@ -200,7 +228,8 @@ def run_remote_rounds(subset: StoredDataset, seconds_per_sample: float, *, laten
         REMOTE_32: lambda: au(RemoteBatches(store(), batch, depth=depth)),
     }, rounds)
     ordered = {name: (epoch1 if name == CACHE_1 else values[name]) for name in REMOTE_ARMS}
-    return RemoteRounds(ordered, hits)
+    need = _depth_to_hide(latency_s, seconds_per_sample, subset.mean_sample_bytes, bandwidth)
+    return RemoteRounds(ordered, hits, need)
 
 
 def bench_verdicts(runs: int = 5, quick: bool = True) -> list[dict]:

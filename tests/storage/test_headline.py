@@ -91,3 +91,30 @@ def test_bench_verdicts_rows():
         assert r["outcome"] in ("supports", "contradicts", "inconclusive")
         assert 0 < r["naive_median"] <= 1 and 0 < r["tuned_median"] <= 1
         assert r["rounds"] == 3 and r["line"].startswith(f"verdict: {r['outcome'].upper()}")
+
+
+def _row(workers, prefetch, rounds, label=""):
+    return {"num_workers": workers, "prefetch_factor": prefetch, "label": label,
+            "au_rounds": list(rounds)}
+
+
+def test_course_pick_is_the_cheapest_row_that_passed_every_round():
+    from labkit.storage.headline import _cheapest_stable
+    rows = [_row(0, None, [0.5, 0.6, 0.55]), _row(1, 2, [0.93, 0.85, 0.92]),
+            _row(2, 4, [0.97, 0.96, 0.99]), _row(2, 2, [0.91, 0.95, 0.90]),
+            _row(2, 2, [0.99, 0.99, 0.99])]
+    assert _cheapest_stable(rows, 0.90) is rows[3]
+    assert _cheapest_stable(rows[:2], 0.90) is None
+    assert _cheapest_stable([], 0.90) is None
+    assert _cheapest_stable([_row(1, None, [0.9] * 3), _row(1, 2, [0.99] * 3)], 0.9)["num_workers"] == 1
+
+
+@pytest.mark.parametrize(("latency", "per_sample", "sample", "link", "need"), [
+    (0.002, 0.00056, 4096, 48 * 2**20, 4),
+    (0.0, 0.00056, 4096, 48 * 2**20, 1),
+    (0.010, 0.001, 4096, 10 * 2**20, 10),
+    (0.002, 0.00056, 114660.07, 48 * 2**20, None),
+])
+def test_course_depth_follows_littles_law(latency, per_sample, sample, link, need):
+    from labkit.storage.headline import _depth_to_hide
+    assert _depth_to_hide(latency, per_sample, sample, link) == need

@@ -58,6 +58,18 @@ def read_bandwidth_needed(n_gpus, batch_size, record_bytes, step_time_s):
     w = next(w for w in WORKLOADS.values() if w.computation_time_s == step_time_s)
     return float(n_gpus * w.batch_size * w.record_bytes / w.computation_time_s)
 '''),
+    # the cold review's answer: the reference the notebook used to print as its fallback
+    # (a def, so that a missing name fails when called, not when the cell defines it)
+    Student("read_bandwidth_needed", "shortcut", '''
+def read_bandwidth_needed(n_gpus, batch_size, record_bytes, step_time_s):
+    return course_bandwidth(n_gpus, batch_size, record_bytes, step_time_s)
+'''),
+    # the fallback the notebook shows now: per-GPU figures recorded for the table's workloads
+    Student("read_bandwidth_needed", "shortcut", '''
+def read_bandwidth_needed(n_gpus, batch_size, record_bytes, step_time_s):
+    key = next(k for k, w in WORKLOADS.items() if w.computation_time_s == step_time_s)
+    return float(n_gpus * RECORDED_MIB_S_PER_GPU[key] * MIB)
+'''),
     Student("read_bandwidth_needed", "naive", '''
 def read_bandwidth_needed(n_gpus, batch_size, record_bytes, step_time_s):
     return float(n_gpus * batch_size * record_bytes / step_time_s)
@@ -91,6 +103,22 @@ from labkit.experiment import spread
 def choose_loader(sweep):
     return max(sweep, key=lambda r: spread(r["au_rounds"]).median)
 '''),
+    # the cold review's answer: the reference the notebook used to print as its fallback
+    # (a def, so that a missing name fails when called, not when the cell defines it)
+    Student("choose_loader", "shortcut", '''
+def choose_loader(sweep):
+    return course_choice(sweep)
+'''),
+    # the fallback the notebook shows now: the pick recorded with this run's sweep
+    Student("choose_loader", "shortcut", '''
+def choose_loader(sweep):
+    pick = results["au_sweep"]["course_pick"]
+    return next((r for r in sweep if r["label"] == pick), None)
+'''),
+    Student("choose_loader", "shortcut", '''
+def choose_loader(sweep):
+    return next((r for r in sweep if r["label"] == au_run.course_pick), None)
+'''),
     Student("choose_loader", "naive", '''
 def choose_loader(sweep):
     passing = [r for r in sweep if r["au"] >= 0.90]
@@ -109,6 +137,10 @@ def choose_loader(sweep):
         return max(sweep, key=lambda r: r["au"], default=None)
     return min(passing, key=lambda r: (r["num_workers"], r["prefetch_factor"] or 0))
 ''', breaks="None when no row passed in every round", fails="test_choose_loader_none"),
+    Student("choose_loader", "naive", '''
+def choose_loader(sweep):
+    return None
+''', breaks="None only when no row passed in every round", fails="test_choose_loader_none"),
     Student("choose_loader", "raises", '''
 def choose_loader(sweep):
     return min(sweep, key=lambda r: (r["rounds"], r["num_workers"]))
@@ -120,6 +152,17 @@ STUDENTS += [
     Student("depth_to_hide", "shortcut", '''
 def depth_to_hide(latency_s, seconds_per_sample, sample_bytes, bandwidth):
     return 32  # what section 6 used
+'''),
+    # the cold review's answer: the reference the notebook used to print as its fallback
+    # (a def, so that a missing name fails when called, not when the cell defines it)
+    Student("depth_to_hide", "shortcut", '''
+def depth_to_hide(latency_s, seconds_per_sample, sample_bytes, bandwidth):
+    return course_depth(latency_s, seconds_per_sample, sample_bytes, bandwidth)
+'''),
+    # the fallback the notebook shows now: the depth recorded with section 6's run
+    Student("depth_to_hide", "shortcut", '''
+def depth_to_hide(latency_s, seconds_per_sample, sample_bytes, bandwidth):
+    return remote.course_depth
 '''),
     Student("depth_to_hide", "naive", '''
 def depth_to_hide(latency_s, seconds_per_sample, sample_bytes, bandwidth):
