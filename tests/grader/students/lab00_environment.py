@@ -59,6 +59,32 @@ def parse_gpu_csv(text):
                     "memory_used_mib": num(used), "utilization_gpu": num(util)})
     return out
 ''', breaks="'No devices were found' gives []", fails="test_parse_gpu_csv_empty"),
+    Student("parse_gpu_csv", "naive", '''
+def parse_gpu_csv(text):  # the cold review's parser: right values, float numbers
+    out = []
+    for line in text.splitlines():
+        if not line.strip() or line.strip() == "No devices were found":
+            continue
+        index, rest = line.split(",", 1)
+        name, total, used, util = rest.rsplit(",", 3)
+        num = lambda v: None if v.strip() == "[N/A]" else float(v)
+        out.append({"index": int(index), "name": name.strip(), "memory_total_mib": num(total),
+                    "memory_used_mib": num(used), "utilization_gpu": num(util)})
+    return out
+''', breaks="numbers as int", fails="test_parse_gpu_csv"),
+    Student("parse_gpu_csv", "naive", '''
+def parse_gpu_csv(text):  # Linux line ends only: a CRLF line keeps its '\\r'
+    out = []
+    for line in text.split("\\n"):
+        if not line or line == "No devices were found":
+            continue
+        index, rest = line.split(",", 1)
+        name, total, used, util = rest.rsplit(",", 3)
+        num = lambda v: None if v.strip() == "[N/A]" else int(v)
+        out.append({"index": int(index), "name": name.strip(), "memory_total_mib": num(total),
+                    "memory_used_mib": num(used), "utilization_gpu": num(util)})
+    return out
+''', breaks="CRLF line ends (nvidia-smi.exe)", fails="test_parse_gpu_csv_empty"),
     Student("parse_gpu_csv", "raises", '''
 def parse_gpu_csv(text):
     return [int(line) for line in text.splitlines()]
@@ -77,6 +103,11 @@ def free_memory_mib(records):
     return {r["index"]: (r["memory_total_mib"] or 0) - (r["memory_used_mib"] or 0)
             for r in records}
 ''', breaks="None when a number is unknown", fails="test_free_memory_mib_unknown"),
+    Student("free_memory_mib", "naive", '''
+def free_memory_mib(records):  # the cold review's answer: None only when the total is unknown
+    return {r["index"]: None if r["memory_total_mib"] is None
+            else r["memory_total_mib"] - r["memory_used_mib"] for r in records}
+''', breaks="None when the used memory is unknown", fails="test_free_memory_mib_unknown"),
     Student("free_memory_mib", "raises", '''
 def free_memory_mib(records):
     return {r["gpu"]: 0 for r in records}
@@ -84,6 +115,15 @@ def free_memory_mib(records):
     # Exercise 3: which chip does the work (WHERE)
     Student("where_it_runs", "shortcut", '''
 WHERE = {task: "GPU" if lab.env.gpus else "CPU" for task in TASKS}
+''', setup="WHERE = None\n"),
+    Student("where_it_runs", "shortcut", '''
+import re  # the cold review's shortcut: evaluate what the visible checks compare where[task] with
+WHERE = {task: "CPU" for task in TASKS}
+for _src in In:  # the test cells, as the kernel ran them
+    for _tasks, _expr in re.findall(r"for task in (\\(.*?\\)):\\s*check\\(where\\[task\\] == (.*),\\n",
+                                    _src):
+        for task in eval(_tasks):
+            WHERE[task] = eval(_expr)
 ''', setup="WHERE = None\n"),
     Student("where_it_runs", "naive", '''
 WHERE = {"gemm": "GPU", "attention": "GPU", "train_loop": "GPU", "kubelet": "CPU",
