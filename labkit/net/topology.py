@@ -178,8 +178,7 @@ def gdr_plan(topo_text: str, path_between, gdr_nic) -> list[str]:
     ``path_between(topo_text, a, b)`` and ``gdr_nic(topo_text, gpu)`` are the reader
     functions to use (a student's); this function only formats what they return.
     """
-    header = next(line for line in topo_text.splitlines() if line.strip())
-    names = [n.strip() for n in header.split("\t") if n.strip() and " " not in n.strip()]
+    names, _, _ = _parse(topo_text)  # the header's device names
     gpus = [n for n in names if n.startswith("GPU")]
     nics = [n for n in names if n.startswith("NIC")]
     lines = []

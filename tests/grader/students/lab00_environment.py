@@ -15,6 +15,25 @@ _READ = '''out = run("nvidia-smi --query-gpu=index,memory.free --format=csv,nohe
 FREE_GPU1_MIB = int(out.splitlines()[1].split(",")[1])
 '''
 
+# Exercise 1's careful parser (a name split off from both ends), with one choice varied per
+# naive student: how lines are split, which lines are skipped, how a number is read.
+def _parser(lines="text.splitlines()",
+            skip='not line.strip() or line.strip() == "No devices were found"', num="int(v)"):
+    return f'''
+def parse_gpu_csv(text):
+    out = []
+    for line in {lines}:
+        if {skip}:
+            continue
+        index, rest = line.split(",", 1)
+        name, total, used, util = rest.rsplit(",", 3)
+        num = lambda v: None if v.strip() == "[N/A]" else {num}
+        out.append({{"index": int(index), "name": name.strip(), "memory_total_mib": num(total),
+                    "memory_used_mib": num(used), "utilization_gpu": num(util)}})
+    return out
+'''
+
+
 STUDENTS = [
     # Exercise 1: parse_gpu_csv
     Student("parse_gpu_csv", "shortcut", '''
@@ -46,45 +65,13 @@ def parse_gpu_csv(text):
                     "memory_used_mib": num(f[-2]), "utilization_gpu": num(f[-1])})
     return out
 ''', breaks="names with spaces", fails="test_parse_gpu_csv"),
-    Student("parse_gpu_csv", "naive", '''
-def parse_gpu_csv(text):
-    out = []
-    for line in text.splitlines():
-        if not line.strip():
-            continue
-        index, rest = line.split(",", 1)
-        name, total, used, util = rest.rsplit(",", 3)
-        num = lambda v: None if v.strip() == "[N/A]" else int(v)
-        out.append({"index": int(index), "name": name.strip(), "memory_total_mib": num(total),
-                    "memory_used_mib": num(used), "utilization_gpu": num(util)})
-    return out
-''', breaks="'No devices were found' gives []", fails="test_parse_gpu_csv_empty"),
-    Student("parse_gpu_csv", "naive", '''
-def parse_gpu_csv(text):  # the cold review's parser: right values, float numbers
-    out = []
-    for line in text.splitlines():
-        if not line.strip() or line.strip() == "No devices were found":
-            continue
-        index, rest = line.split(",", 1)
-        name, total, used, util = rest.rsplit(",", 3)
-        num = lambda v: None if v.strip() == "[N/A]" else float(v)
-        out.append({"index": int(index), "name": name.strip(), "memory_total_mib": num(total),
-                    "memory_used_mib": num(used), "utilization_gpu": num(util)})
-    return out
-''', breaks="numbers as int", fails="test_parse_gpu_csv"),
-    Student("parse_gpu_csv", "naive", '''
-def parse_gpu_csv(text):  # Linux line ends only: a CRLF line keeps its '\\r'
-    out = []
-    for line in text.split("\\n"):
-        if not line or line == "No devices were found":
-            continue
-        index, rest = line.split(",", 1)
-        name, total, used, util = rest.rsplit(",", 3)
-        num = lambda v: None if v.strip() == "[N/A]" else int(v)
-        out.append({"index": int(index), "name": name.strip(), "memory_total_mib": num(total),
-                    "memory_used_mib": num(used), "utilization_gpu": num(util)})
-    return out
-''', breaks="CRLF line ends (nvidia-smi.exe)", fails="test_parse_gpu_csv_empty"),
+    Student("parse_gpu_csv", "naive", _parser(skip="not line.strip()"),
+            breaks="'No devices were found' gives []", fails="test_parse_gpu_csv_empty"),
+    Student("parse_gpu_csv", "naive",  # the cold review's parser: right values, float numbers
+            _parser(num="float(v)"), breaks="numbers as int", fails="test_parse_gpu_csv"),
+    Student("parse_gpu_csv", "naive",  # Linux line ends only: a CRLF line keeps its '\\r'
+            _parser(lines='text.split("\\n")', skip='not line or line == "No devices were found"'),
+            breaks="CRLF line ends (nvidia-smi.exe)", fails="test_parse_gpu_csv_empty"),
     Student("parse_gpu_csv", "raises", '''
 def parse_gpu_csv(text):
     return [int(line) for line in text.splitlines()]
